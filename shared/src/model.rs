@@ -1,0 +1,132 @@
+//! The stored items. The embedded store and the DynamoDB store keep the same shapes:
+//! a DEP server entry, its upload history rows and the tenant's MDM keys.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{KeyId, ServerName, TenantId};
+use crate::error::ErrorCode;
+
+/// What Apple's `GET /account` returned for a token. Never holds a secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct AccountDetails {
+    pub server_name: String,
+    /// Identifies the MDM server in ABM; an upload for another `server_uuid` needs confirmation.
+    pub server_uuid: String,
+    /// The Apple Account that downloaded the token (`admin_id`, or `facilitator_id` from older answers).
+    pub admin_id: Option<String>,
+    pub org_name: Option<String>,
+    pub org_email: Option<String>,
+    pub org_phone: Option<String>,
+    pub org_address: Option<String>,
+    pub org_id: Option<String>,
+    /// `edu` or `org`.
+    pub org_type: Option<String>,
+}
+
+/// The token status shown on the dashboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenStatus {
+    /// An entry without an accepted token yet.
+    NoToken,
+    Ok,
+    Expiring,
+    Expired,
+    TokenRejected,
+    TermsNotAccepted,
+    CheckFailed,
+}
+
+impl TokenStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenStatus::NoToken => "no_token",
+            TokenStatus::Ok => "ok",
+            TokenStatus::Expiring => "expiring",
+            TokenStatus::Expired => "expired",
+            TokenStatus::TokenRejected => "token_rejected",
+            TokenStatus::TermsNotAccepted => "terms_not_accepted",
+            TokenStatus::CheckFailed => "check_failed",
+        }
+    }
+}
+
+/// The four OAuth credentials of a token, each sealed by the credential sealer
+/// (KMS on AWS, the local master key in the embedded runner). Opaque strings here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedCredentials {
+    pub consumer_key: String,
+    pub consumer_secret: String,
+    pub access_token: String,
+    pub access_secret: String,
+}
+
+/// A DEP server entry (`TENANT#<tenant>` / `SERVER#<name>`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerRecord {
+    pub tenant: TenantId,
+    pub name: ServerName,
+    pub display_name: String,
+    /// The Apple Account used in ABM, as the admin wrote it down.
+    pub note: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// `access_token_expiry` of the stored token.
+    pub expires_at: Option<DateTime<Utc>>,
+    pub account: Option<AccountDetails>,
+    pub credentials: Option<SealedCredentials>,
+    /// SHA-256 of the consumer key, hex, first 16 characters: tells tokens apart without revealing one.
+    pub consumer_key_fingerprint: Option<String>,
+    /// The key the stored token was encrypted for.
+    pub token_key_id: Option<KeyId>,
+    pub uploaded_at: Option<DateTime<Utc>>,
+    pub uploaded_by: Option<String>,
+    /// Apple's verdict at the last check: `None` when Apple accepted the token.
+    pub last_error: Option<ErrorCode>,
+    pub last_checked_at: Option<DateTime<Utc>>,
+    /// Increases by one on every write; every write is conditional on the previous value.
+    pub version: u64,
+}
+
+/// One accepted upload (`TENANT#<tenant>` / `SERVER#<name>#UPLOAD#<time>`). Never holds a secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadRecord {
+    pub tenant: TenantId,
+    pub server: ServerName,
+    pub uploaded_at: DateTime<Utc>,
+    pub uploaded_by: String,
+    pub expires_at: DateTime<Utc>,
+    pub server_uuid: String,
+    pub server_name: String,
+    pub admin_id: Option<String>,
+    pub consumer_key_fingerprint: String,
+    pub note: Option<String>,
+    pub key_id: KeyId,
+}
+
+/// The life cycle of an MDM key pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyState {
+    /// Made by a rotation; becomes current when a token encrypted for it is accepted.
+    Staged,
+    /// The key whose certificate the entry serves for download.
+    Current,
+    /// Replaced by a newer key; still decrypts tokens made for it.
+    Retired,
+}
+
+/// An MDM key pair (`TENANT#<tenant>` / `KEY#<key id>`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRecord {
+    pub tenant: TenantId,
+    pub key_id: KeyId,
+    /// The DEP server entry the key belongs to.
+    pub server: ServerName,
+    pub state: KeyState,
+    pub certificate_pem: String,
+    /// The PKCS#8 private key sealed by the key vault; opaque here.
+    pub sealed_private_key: Vec<u8>,
+    pub created_at: DateTime<Utc>,
+    pub version: u64,
+}

@@ -1,0 +1,1 @@
+//! Use cases: orchestration over the ports. Filled in by the upload work.

@@ -1,0 +1,4 @@
+//! Cross-crate integration tests against real components: OpenSSL, the real Apple-issued
+//! token, the DEP simulator on loopback and the SQLite store. One binary keeps link time down.
+
+mod support;
