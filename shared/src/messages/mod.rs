@@ -3,7 +3,7 @@
 
 mod errors;
 
-pub use errors::{ErrorText, render_error};
+pub use errors::{ErrorText, format_instant, render_error};
 
 /// The language of user-facing text. Japanese unless the caller prefers English.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
