@@ -1,1 +1,69 @@
-//! x
+//! The deptoken HTTP API: one axum [`Router`] served by the Lambda function behind API Gateway
+//! HTTP API and by the local runner on loopback.
+//!
+//! Handlers translate a request into one use-case call and the result into a response. Every
+//! error, including axum's own rejections, leaves through [`error::render_errors`] as
+//! `{"error":{"code","message","action"}}` in the language of `Accept-Language`.
+
+mod error;
+mod identity;
+mod multipart;
+mod routes;
+mod trace;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+use axum::routing::{get, post, put};
+use deptoken_shared::usecases::Services;
+
+pub use error::ApiError;
+pub use identity::{Authenticated, IdentitySource};
+
+/// The OpenAPI 3.1 document of this API, as kept in the repository.
+pub const OPENAPI_JSON: &str = include_str!("../../openapi/openapi.json");
+
+/// Maximum request body of the upload route: a 64 KiB token file plus room for the
+/// multipart framing and the note. Larger bodies are rejected while reading.
+pub const MAX_UPLOAD_BODY_BYTES: usize = 80 * 1024;
+
+/// Maximum request body of every other route (small JSON documents).
+pub const MAX_JSON_BODY_BYTES: usize = 16 * 1024;
+
+/// What every handler gets: the use cases and where the caller's identity comes from.
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Arc<Services>,
+    pub identity: Arc<IdentitySource>,
+}
+
+/// Builds the API router with every route, the error rendering and the request span.
+pub fn router(services: Arc<Services>, identity: IdentitySource) -> Router {
+    let state = AppState {
+        services,
+        identity: Arc::new(identity),
+    };
+
+    let upload = put(routes::token::upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BODY_BYTES));
+    Router::new()
+        .route("/v1/servers", post(routes::servers::create).get(routes::servers::list))
+        .route(
+            "/v1/servers/{name}",
+            get(routes::servers::get)
+                .patch(routes::servers::set_note)
+                .delete(routes::servers::delete),
+        )
+        .route("/v1/servers/{name}/certificate", get(routes::certificate::download))
+        .route("/v1/servers/{name}/certificate/rotate", post(routes::certificate::rotate))
+        .route("/v1/servers/{name}/token", upload)
+        .route("/v1/servers/{name}/check", post(routes::token::check))
+        .route("/v1/servers/{name}/history", get(routes::servers::history))
+        .route("/v1/openapi.json", get(routes::openapi::document))
+        .fallback(routes::fallback::not_found)
+        .layer(DefaultBodyLimit::max(MAX_JSON_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(state.clone(), error::render_errors))
+        .layer(middleware::from_fn(trace::request_span))
+        .with_state(state)
+}

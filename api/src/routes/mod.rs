@@ -1,0 +1,7 @@
+//! Handlers, one file per resource. Each translates a request into one use-case call.
+
+pub mod certificate;
+pub mod fallback;
+pub mod openapi;
+pub mod servers;
+pub mod token;
