@@ -1,6 +1,17 @@
 //! The client of Apple's DEP API: OAuth 1.0a signed `GET /session`, `GET /account`,
 //! session-token rotation and the classification of Apple's answers into error codes.
 
+mod account;
+mod classify;
+mod client;
+pub mod oauth;
+
+pub use classify::classify;
+pub use client::{
+    DepClient, DepClientConfig, DepClientError, DepSession, SERVER_PROTOCOL_VERSION, SESSION_HEADER,
+    install_crypto_provider,
+};
+
 use crate::error::{AppError, ErrorCode, ErrorDetail};
 
 /// Apple's production DEP API.
@@ -42,6 +53,24 @@ pub enum DepError {
     /// 400 and anything unexpected: our request or Apple's answer is not what the protocol says.
     #[error("unexpected DEP answer: {reason}")]
     Protocol { reason: String },
+}
+
+impl DepError {
+    /// A stable snake_case name of the variant, for logs. Never contains the reason text.
+    pub fn label(&self) -> &'static str {
+        match self {
+            DepError::TokenRejected => "token_rejected",
+            DepError::TokenExpired => "token_expired",
+            DepError::TokenSuperseded => "token_superseded",
+            DepError::AccountInvalid => "account_invalid",
+            DepError::AccessDenied => "access_denied",
+            DepError::TermsNotAccepted => "terms_not_accepted",
+            DepError::ServerInactive => "server_inactive",
+            DepError::RateLimited { .. } => "rate_limited",
+            DepError::Unavailable { .. } => "unavailable",
+            DepError::Protocol { .. } => "protocol_error",
+        }
+    }
 }
 
 impl From<DepError> for AppError {
