@@ -1,0 +1,14 @@
+//! AWS adapters of the deptoken ports: [`DynamoStore`] (DynamoDB, single table),
+//! [`KmsKeyVault`] and [`KmsCredentialSealer`] (KMS with encryption contexts).
+//!
+//! Binaries read an [`AwsConfig`] once at cold start, build the SDK clients once with
+//! [`AwsAdapters::load`] and share the adapters behind `Arc<dyn Port>`. All SDK traffic goes
+//! through one HTTP stack: hyper with rustls on `ring` (see [`https_client`]).
+
+mod config;
+pub mod dynamo;
+pub mod kms;
+
+pub use config::{AwsAdapters, AwsConfig, ConfigError, https_client, load_sdk_config};
+pub use dynamo::{DynamoStore, create_table};
+pub use kms::{KmsCredentialSealer, KmsKeyVault};
