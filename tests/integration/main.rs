@@ -1,4 +1,6 @@
 //! Cross-crate integration tests against real components: OpenSSL, the real Apple-issued
 //! token, the DEP simulator on loopback and the SQLite store. One binary keeps link time down.
 
+mod conformance;
+mod embedded;
 mod support;
