@@ -3,4 +3,6 @@
 
 mod conformance;
 mod embedded;
+mod harness;
 mod support;
+mod upload;

@@ -1,0 +1,154 @@
+//! `deptoken serve`: the HTTP API on loopback for one tenant, on embedded adapters.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono_tz::Tz;
+use clap::Args;
+use deptoken_api::IdentitySource;
+use deptoken_embedded::{LocalKeyVault, OutboxNotifier, SqliteStore};
+use deptoken_shared::clock::SystemClock;
+use deptoken_shared::dep::{APPLE_DEP_BASE_URL, DepClient, DepClientConfig};
+use deptoken_shared::domain::{Caller, Role, TenantId};
+use deptoken_shared::usecases::Services;
+
+use crate::loopback::parse_loopback;
+use crate::simulator;
+
+/// The simulator's preferred address when `--simulator` is given; any free port otherwise.
+const SIMULATOR_ADDR: &str = "127.0.0.1:8090";
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Loopback address and port to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_loopback)]
+    addr: SocketAddr,
+    /// Folder of the SQLite store, the master key and the outbox; created when missing.
+    #[arg(long, default_value = "./.deptoken")]
+    data_dir: PathBuf,
+    /// The one tenant this runner serves.
+    #[arg(long, default_value = "demo")]
+    tenant: String,
+    /// IANA time zone in which days left are counted.
+    #[arg(long, default_value = "Asia/Tokyo")]
+    time_zone: Tz,
+    /// Base URL of the DEP API (Apple's production API when neither this nor --simulator is given).
+    #[arg(long, conflicts_with = "simulator")]
+    dep_url: Option<String>,
+    /// Start the DEP simulator in-process on 127.0.0.1 and use it instead of Apple.
+    #[arg(long)]
+    simulator: bool,
+    /// Timeout of one DEP API request, in seconds.
+    #[arg(long, default_value_t = 30)]
+    dep_timeout_seconds: u64,
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let tenant = TenantId::parse(&args.tenant)
+        .map_err(|_| anyhow::anyhow!("invalid --tenant {:?}: use ASCII letters, digits, '-', '_' and '.'", args.tenant))?;
+
+    let simulator = match args.simulator {
+        true => Some(simulator::start_in_process(SIMULATOR_ADDR).await?),
+        false => None,
+    };
+    let dep_url = match (&simulator, &args.dep_url) {
+        (Some(running), _) => running.base_url.clone(),
+        (None, Some(url)) => url.clone(),
+        (None, None) => APPLE_DEP_BASE_URL.to_owned(),
+    };
+
+    let services = build_services(&args.data_dir, &dep_url, args.dep_timeout_seconds, args.time_zone)?;
+    let caller = Caller {
+        tenant,
+        role: Role::Admin,
+        subject: "local".to_owned(),
+    };
+    let app = deptoken_api::router(services, IdentitySource::Fixed(caller.clone()));
+
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.addr))?;
+    let api_url = format!("http://{}", listener.local_addr()?);
+    tracing::info!(%api_url, tenant = %caller.tenant, data_dir = %args.data_dir.display(), %dep_url, "local runner started");
+    println!("deptoken API: {api_url}");
+    if let Some(running) = &simulator {
+        println!("DEP simulator: {}", running.base_url);
+        println!("{}", next_steps(&api_url, &running.base_url));
+    }
+
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the HTTP server failed")?;
+    tracing::info!("local runner stopped");
+    Ok(())
+}
+
+/// Wires the use cases on the SQLite store, the local key vault and the outbox under `dir`.
+fn build_services(dir: &Path, dep_url: &str, dep_timeout_seconds: u64, time_zone: Tz) -> anyhow::Result<Arc<Services>> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create the data folder {}", dir.display()))?;
+    let vault = Arc::new(LocalKeyVault::open(dir)?);
+    let dep = DepClient::new(DepClientConfig {
+        base_url: dep_url.to_owned(),
+        request_timeout: Duration::from_secs(dep_timeout_seconds),
+        ..DepClientConfig::default()
+    })?;
+
+    Ok(Arc::new(Services {
+        store: Arc::new(SqliteStore::open(&dir.join("deptoken.sqlite3"))?),
+        vault: vault.clone(),
+        sealer: vault,
+        dep: Arc::new(dep),
+        notifier: Arc::new(OutboxNotifier::open(&dir.join("outbox.jsonl"))?),
+        clock: Arc::new(SystemClock),
+        time_zone,
+    }))
+}
+
+/// The renewal walk-through printed when the simulator runs, in Japanese and English.
+fn next_steps(api: &str, sim: &str) -> String {
+    format!(
+        r#"
+次の手順 / Next steps:
+  1. DEPサーバーのエントリを作成します / Create a DEP server entry:
+     curl -s -X POST {api}/v1/servers -H 'Content-Type: application/json' -d '{{"name":"tokyo","display_name":"Tokyo office"}}'
+  2. 公開鍵証明書 (.pem) をダウンロードします / Download the public-key certificate:
+     curl -s -o tokyo.pem {api}/v1/servers/tokyo/certificate
+  3. シミュレーターでサーバートークンを発行します (ABM の代わり) / Get a server token from the simulator (in place of ABM):
+     curl -s -X POST --data-binary @tokyo.pem '{sim}/sim/tokens?server_name=tokyo' -o tokyo_smime.p7m
+  4. サーバートークンをアップロードします / Upload the server token:
+     curl -s -X PUT --data-binary @tokyo_smime.p7m {api}/v1/servers/tokyo/token
+  5. ダッシュボードで有効期限を確認します / See the expiry on the dashboard:
+     curl -s {api}/v1/servers
+"#
+    )
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::warn!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested");
+}
