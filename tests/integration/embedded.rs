@@ -1,6 +1,7 @@
-//! The embedded adapters against the conformance suites (the SQLite store in memory and in a
-//! file, the local vault in a temporary directory), plus what only they promise: file
-//! permissions, the master key checks, the outbox lines and data that survives a reopen.
+//! Runs the conformance suites against the embedded adapters: the SQLite store in memory and
+//! in a file, and the local vault in a temporary directory. The other tests check what only
+//! these adapters promise: file permissions, the master key checks, the outbox lines and data
+//! that survives a reopen.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

@@ -12,5 +12,5 @@ mod store;
 mod vault;
 
 pub use outbox::{OutboxNotifier, OutboxOpenError};
-pub use store::{SqliteStore, StoreOpenError};
+pub use store::{DEFAULT_BUSY_TIMEOUT, SqliteStore, StoreOpenError};
 pub use vault::{LocalKeyVault, VaultOpenError};

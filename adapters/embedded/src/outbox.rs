@@ -55,7 +55,7 @@ impl OutboxNotifier {
         })
     }
 
-    /// The outbox file.
+    /// Returns the outbox file.
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -7,7 +7,7 @@ use deptoken_shared::secret::SecretText;
 use super::key_vault::damaged_variants;
 use super::{SealedTextCodec, is_rejected, key_id, server_name, unique_tenant};
 
-/// A consumer secret shaped like Apple's (`CS_` and 40 hex digits).
+/// Returns a consumer secret shaped like Apple's (`CS_` and 40 hex digits).
 fn credential() -> SecretText {
     SecretText::new("CS_3e8f0c2ab5d74e61f9c0a1b2c3d4e5f60718293a")
 }
@@ -98,8 +98,8 @@ pub async fn credential_sealed_hides_value(sealer: &dyn CredentialSealer) {
     assert!(!sealed.contains("3e8f0c2ab5d74e61"));
 }
 
-/// A credential sealed for the server `tokyo` does not open as the private key of key id
-/// `tokyo`: the purpose is part of the context.
+/// Checks that a credential sealed for the server `tokyo` does not open as the private key of
+/// key id `tokyo`, because the purpose is part of the context.
 pub async fn credential_not_opened_as_private_key(sealer: &dyn CredentialSealer, vault: &dyn KeyVault, codec: SealedTextCodec) {
     let tenant = unique_tenant("sealer-purpose");
     let sealed = sealer.seal(&tenant, &server_name("tokyo"), &credential()).await.unwrap();

@@ -6,7 +6,7 @@ use deptoken_shared::secret::SecretBytes;
 
 use super::{SealedTextCodec, is_rejected, key_id, server_name, unique_tenant};
 
-/// Stands in for a PKCS#8 private key: the vault treats it as opaque bytes.
+/// Returns 1,218 bytes in place of a PKCS#8 private key, which the vault treats as opaque.
 fn private_key() -> SecretBytes {
     SecretBytes::new((0..=255u8).cycle().take(1_218).collect())
 }
@@ -76,8 +76,8 @@ pub async fn private_key_sealed_hides_plaintext(vault: &dyn KeyVault) {
     assert!(!sealed.windows(window.len()).any(|part| part == window));
 }
 
-/// A private key sealed for key id `tokyo` does not open as the credential of the server
-/// `tokyo`: the purpose is part of the context.
+/// Checks that a private key sealed for key id `tokyo` does not open as the credential of the
+/// server `tokyo`, because the purpose is part of the context.
 pub async fn private_key_not_opened_as_credential(vault: &dyn KeyVault, sealer: &dyn CredentialSealer, codec: SealedTextCodec) {
     let tenant = unique_tenant("vault-purpose");
     let sealed = vault
@@ -90,7 +90,8 @@ pub async fn private_key_not_opened_as_credential(vault: &dyn KeyVault, sealer: 
     assert!(is_rejected(&result), "{result:?}");
 }
 
-/// The ways a stored value can be damaged: each changed byte position, a cut and an addition.
+/// Returns damaged copies of a sealed value, each with a label: single bit flips at several
+/// positions, a cut, an addition and an empty value.
 pub fn damaged_variants(sealed: &[u8]) -> Vec<(String, Vec<u8>)> {
     let mut variants = Vec::new();
     for position in [0, 1, sealed.len() / 2, sealed.len() - 1] {

@@ -43,8 +43,8 @@ pub fn at(seconds: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 4, 1, 0, 0, 0).unwrap() + Duration::seconds(seconds)
 }
 
-/// A DEP server entry at version 1 with every optional field set, so that an adapter that
-/// drops or mangles a field fails the round trip.
+/// Builds a DEP server entry at version 1 with every optional field set, so that an adapter
+/// that drops or mangles a field fails the round trip.
 pub fn sample_server(tenant: &TenantId, name: &str) -> ServerRecord {
     ServerRecord {
         tenant: tenant.clone(),
@@ -80,7 +80,7 @@ pub fn sample_server(tenant: &TenantId, name: &str) -> ServerRecord {
     }
 }
 
-/// An MDM key of the entry `server` at version 1.
+/// Builds an MDM key of the entry `server` at version 1.
 pub fn sample_key(tenant: &TenantId, server: &str, id: &str, state: KeyState) -> KeyRecord {
     KeyRecord {
         tenant: tenant.clone(),
@@ -94,7 +94,7 @@ pub fn sample_key(tenant: &TenantId, server: &str, id: &str, state: KeyState) ->
     }
 }
 
-/// An upload history row of the entry `server` at `uploaded_at`.
+/// Builds an upload history row of the entry `server` at `uploaded_at`.
 pub fn sample_upload(tenant: &TenantId, server: &str, uploaded_at: DateTime<Utc>) -> UploadRecord {
     UploadRecord {
         tenant: tenant.clone(),
@@ -111,7 +111,7 @@ pub fn sample_upload(tenant: &TenantId, server: &str, uploaded_at: DateTime<Utc>
     }
 }
 
-/// The outcome of a store call as a label, to compare answers whose errors are not `PartialEq`.
+/// Returns the outcome of a store call as a label, to compare results whose errors are not `PartialEq`.
 pub fn store_outcome<T>(result: &Result<T, StoreError>) -> &'static str {
     match result {
         Ok(_) => "ok",
@@ -124,8 +124,8 @@ pub fn store_outcome<T>(result: &Result<T, StoreError>) -> &'static str {
     }
 }
 
-/// Whether a vault call failed with `Rejected`, the one answer for a wrong context or a
-/// damaged value.
+/// Returns whether a vault call failed with `Rejected`, the only error for a wrong context or
+/// a damaged value.
 pub fn is_rejected<T>(result: &Result<T, VaultError>) -> bool {
     matches!(result, Err(VaultError::Rejected))
 }

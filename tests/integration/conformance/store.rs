@@ -8,8 +8,11 @@ use deptoken_shared::ports::Store;
 
 use super::{at, sample_key, sample_server, sample_upload, server_name, store_outcome, unique_tenant};
 
-/// More items than one page of any back end: DynamoDB returns at most 1 MB per query page,
-/// and each padded item below is about 5 KB, so 250 of them span two pages or more.
+/// More items than one page of a back end that pages by size or by a count below 250. A
+/// DynamoDB Query returns at most 1 MB per page (Amazon DynamoDB Developer Guide, "Paginating
+/// table query results"), and each padded item below is over 5 KB, so 250 of them need two pages.
+///
+/// NOTE: whether an emulator used in place of DynamoDB enforces the 1 MB page is not checked here.
 const MORE_THAN_A_PAGE: usize = 250;
 const PADDING_BYTES: usize = 5 * 1024;
 
@@ -486,7 +489,8 @@ pub async fn put_key_update_missing_is_conflict(store: &dyn Store) {
     assert_eq!(store.list_keys(&tenant).await.unwrap(), vec![], "key created");
 }
 
-/// Tenant A with the entry `tokyo`, one upload and its key, and tenant B with nothing.
+/// Creates tenant A with the entry `tokyo`, one upload and its key, and returns it with an
+/// empty tenant B.
 async fn two_tenants(store: &dyn Store) -> (TenantId, TenantId, ServerRecord, KeyRecord) {
     let tenant_a = unique_tenant("tenant-a");
     let tenant_b = unique_tenant("tenant-b");

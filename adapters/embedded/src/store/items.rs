@@ -39,8 +39,8 @@ pub(crate) enum Order {
     Descending,
 }
 
-/// Maps an SQLite error: a locked database (another process holds the write lock beyond the
-/// busy timeout) is `Throttled`, so the caller may retry; everything else is `Unavailable`.
+/// Maps an SQLite error. A locked database is `Throttled`, so the caller may retry: another
+/// process held the write lock for longer than the busy timeout. Everything else is `Unavailable`.
 pub(crate) fn sqlite_error(error: rusqlite::Error) -> StoreError {
     match error.sqlite_error_code() {
         Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => StoreError::Throttled,

@@ -6,7 +6,7 @@ use std::fmt;
 use chrono::{DateTime, SecondsFormat, Utc};
 use deptoken_shared::domain::{KeyId, ServerName, TenantId};
 
-/// The kind column, which tells the item types apart without parsing the sort key.
+/// The value of the kind column, which distinguishes the item types without parsing the sort key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ItemKind {
     Server,
@@ -62,7 +62,7 @@ pub(crate) fn history_key(tenant: &TenantId, name: &ServerName, uploaded_at: Dat
     }
 }
 
-/// The sort key prefix shared by every history row of one entry. Server names cannot contain
+/// Returns the sort key prefix shared by every history row of one entry. Server names cannot contain
 /// `#`, so the prefix of one entry is never a prefix of another entry's rows.
 pub(crate) fn history_prefix(name: &ServerName) -> String {
     format!("SERVER#{name}#UPLOAD#")

@@ -8,6 +8,8 @@
 mod items;
 mod keys;
 mod port;
+#[cfg(test)]
+mod tests;
 
 use std::fmt;
 use std::fs::OpenOptions;
@@ -25,7 +27,7 @@ use items::{SCHEMA, decode_server, sqlite_error};
 
 /// How long a write waits for another process's write lock (say, `deptoken sweep` while
 /// `deptoken serve` runs) before the call fails with `Throttled`.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The schema version recorded in `PRAGMA user_version`.
 const SCHEMA_VERSION: i64 = 1;
@@ -73,6 +75,12 @@ impl SqliteStore {
     /// The parent directory must exist. Uses write-ahead logging, so `<path>-wal` and
     /// `<path>-shm` appear beside it (SQLite gives them the file's permissions).
     pub fn open(path: &Path) -> Result<Self, StoreOpenError> {
+        Self::open_with_busy_timeout(path, DEFAULT_BUSY_TIMEOUT)
+    }
+
+    /// Opens the store file as [`SqliteStore::open`] does, waiting at most `busy_timeout` for
+    /// another process's write lock before a call fails with `Throttled`.
+    pub fn open_with_busy_timeout(path: &Path, busy_timeout: Duration) -> Result<Self, StoreOpenError> {
         OpenOptions::new()
             .create(true)
             .append(true)
@@ -87,7 +95,7 @@ impl SqliteStore {
             path: path.to_owned(),
             source,
         })?;
-        let store = Self::prepare(connection, Some(path.to_owned()))?;
+        let store = Self::prepare(connection, Some(path.to_owned()), busy_timeout)?;
         tracing::info!(path = %path.display(), "opened the SQLite store");
         Ok(store)
     }
@@ -98,18 +106,18 @@ impl SqliteStore {
             path: PathBuf::from(":memory:"),
             source,
         })?;
-        Self::prepare(connection, None)
+        Self::prepare(connection, None, DEFAULT_BUSY_TIMEOUT)
     }
 
-    fn prepare(connection: Connection, path: Option<PathBuf>) -> Result<Self, StoreOpenError> {
+    fn prepare(connection: Connection, path: Option<PathBuf>, busy_timeout: Duration) -> Result<Self, StoreOpenError> {
         let shown_path = path.clone().unwrap_or_else(|| PathBuf::from(":memory:"));
         let open_error = |source| StoreOpenError::Open {
             path: shown_path.clone(),
             source,
         };
 
-        connection.busy_timeout(BUSY_TIMEOUT).map_err(open_error)?;
-        // An in-memory database answers `memory` here and keeps it; that is expected.
+        connection.busy_timeout(busy_timeout).map_err(open_error)?;
+        // An in-memory database reports `memory` here and keeps that journal mode, as expected.
         let _mode: String = connection
             .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
             .map_err(open_error)?;
@@ -137,7 +145,7 @@ impl SqliteStore {
     /// Lists the DEP server entries of every tenant, ordered by tenant and name, for the sweep.
     ///
     /// An entry whose body cannot be read is an `Err` in its place, so that one bad item does
-    /// not hide the others; the outer error is a failure of the whole read.
+    /// not hide the others. The outer error is a failure of the whole read.
     pub async fn list_all_servers(&self) -> Result<Vec<Result<ServerRecord, StoreError>>, StoreError> {
         self.run(|connection| {
             let rows = items::list_all_servers(connection)?;

@@ -182,8 +182,9 @@ impl Store for SqliteStore {
     }
 }
 
-/// A conditional write must carry the version after `expected`; any other is a `Conflict`,
-/// as the port's contract says, because the caller did not build it from the stored item.
+/// Checks that a conditional write carries the version after `expected`, as the port's
+/// contract requires. Any other version is a `Conflict`, because the caller did not build the
+/// record from the stored item.
 fn require_next_version(new_version: u64, expected: u64) -> Result<(), StoreError> {
     if expected.checked_add(1) == Some(new_version) {
         Ok(())

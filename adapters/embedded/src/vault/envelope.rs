@@ -14,7 +14,7 @@ const NONCE_LEN: usize = 12;
 const HEADER_LEN: usize = 1 + NONCE_LEN;
 const TAG_LEN: usize = 16;
 
-/// What a sealed value is for. Part of the associated data.
+/// The purpose of a sealed value, which is part of the associated data.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Purpose {
     MdmPrivateKey,
@@ -29,7 +29,7 @@ impl Purpose {
         }
     }
 
-    /// The name of the field that identifies the sealed item within the tenant.
+    /// Returns the name of the field that identifies the sealed item within the tenant.
     fn subject_field(self) -> &'static str {
         match self {
             Purpose::MdmPrivateKey => "key_id",
@@ -99,4 +99,62 @@ pub(crate) fn open(cipher: &Aes256Gcm, context: SealContext<'_>, sealed: &[u8]) 
     cipher
         .decrypt(&nonce, Payload { msg: &sealed[HEADER_LEN..], aad: &aad })
         .map_err(|_| VaultError::Rejected)
+}
+
+#[cfg(test)]
+mod tests {
+    use aes_gcm::KeyInit;
+
+    use super::*;
+
+    fn cipher() -> Aes256Gcm {
+        Aes256Gcm::new(&[7u8; 32].into())
+    }
+
+    fn context(purpose: Purpose, tenant: &'static str, subject: &'static str) -> SealContext<'static> {
+        SealContext {
+            purpose,
+            tenant,
+            subject,
+        }
+    }
+
+    #[test]
+    fn sealed_layout_is_version_nonce_ciphertext_tag() {
+        let plaintext = b"private key bytes";
+
+        let sealed = seal(&cipher(), context(Purpose::MdmPrivateKey, "acme", "k1"), plaintext).unwrap();
+
+        assert_eq!(sealed[0], FORMAT_VERSION, "version byte");
+        assert_eq!(sealed.len(), HEADER_LEN + plaintext.len() + TAG_LEN, "length");
+    }
+
+    #[test]
+    fn associated_data_differs_by_purpose() {
+        let key = context(Purpose::MdmPrivateKey, "acme", "tokyo").associated_data();
+
+        let credential = context(Purpose::TokenCredential, "acme", "tokyo").associated_data();
+
+        assert_ne!(key, credential);
+    }
+
+    #[test]
+    fn associated_data_keeps_field_boundaries() {
+        let split_early = context(Purpose::TokenCredential, "ab", "c").associated_data();
+
+        let split_late = context(Purpose::TokenCredential, "a", "bc").associated_data();
+
+        assert_ne!(split_early, split_late);
+    }
+
+    #[test]
+    fn unknown_format_version_is_rejected() {
+        let context = context(Purpose::MdmPrivateKey, "acme", "k1");
+        let mut sealed = seal(&cipher(), context, b"private key bytes").unwrap();
+        sealed[0] = FORMAT_VERSION + 1;
+
+        let result = open(&cipher(), context, &sealed);
+
+        assert!(matches!(result, Err(VaultError::Rejected)), "{result:?}");
+    }
 }

@@ -61,7 +61,7 @@ impl LocalKeyVault {
         Ok(Self { cipher, key_path })
     }
 
-    /// The master key file in use.
+    /// Returns the master key file in use.
     pub fn key_path(&self) -> &Path {
         &self.key_path
     }
