@@ -1,5 +1,5 @@
 //! Apple's side of the simulator: `GET /session` and `GET /account` with the statuses and
-//! plain-text bodies Apple answers for each token state and fault.
+//! plain-text bodies Apple responds with for each token state and fault.
 
 use std::time::Duration;
 
@@ -24,7 +24,7 @@ const MAX_CLOCK_SKEW_SECONDS: i64 = 300;
 /// anyway, so a nonce can never be reused within a valid timestamp window.
 const NONCE_MEMORY_SECONDS: i64 = 2 * MAX_CLOCK_SKEW_SECONDS;
 
-/// Apple's answer to one request, decided under the state lock and sent after any delay.
+/// Apple's response to one request, decided under the state lock and sent after any delay.
 pub(crate) struct Reply {
     status: StatusCode,
     body: String,
@@ -62,7 +62,7 @@ impl Reply {
     }
 }
 
-/// What the `/session` handler passes to the decision.
+/// The parts of a `/session` request the decision reads.
 pub(crate) struct SessionRequest<'a> {
     pub(crate) host: Option<&'a str>,
     pub(crate) uri: &'a Uri,
@@ -71,9 +71,9 @@ pub(crate) struct SessionRequest<'a> {
 }
 
 impl Simulator {
-    /// Decides the answer to `GET /session`: User-Agent, OAuth header, faults, timestamp,
+    /// Decides the response to `GET /session`: User-Agent, OAuth header, faults, timestamp,
     /// signature, nonce and token state, in this order.
-    pub(crate) fn answer_session(&self, request: &SessionRequest<'_>) -> Reply {
+    pub(crate) fn decide_session(&self, request: &SessionRequest<'_>) -> Reply {
         let now = self.now();
         let mut inner = self.lock();
 
@@ -150,9 +150,9 @@ impl Simulator {
         Reply { delay, ..reply }.for_token(token_fingerprint)
     }
 
-    /// Decides the answer to `GET /account`: User-Agent, session token, faults and token
-    /// state. A successful answer rotates the session token.
-    pub(crate) fn answer_account(&self, user_agent: Option<&str>, session: Option<&str>) -> Reply {
+    /// Decides the response to `GET /account`: User-Agent, session token, faults and token
+    /// state. A successful response rotates the session token.
+    pub(crate) fn decide_account(&self, user_agent: Option<&str>, session: Option<&str>) -> Reply {
         let now = self.now();
         let mut inner = self.lock();
 
@@ -243,7 +243,7 @@ fn session_opened(session_token: &SecretText) -> Reply {
     }
 }
 
-/// The 403 answer for a state in which Apple refuses the token.
+/// Builds the 403 response for a state in which Apple rejects the token.
 fn rejected_state(state: TokenState) -> Reply {
     let (body, outcome) = match state {
         TokenState::Expired => ("token_expiredForbidden", "token_expired"),
@@ -257,7 +257,7 @@ fn rejected_state(state: TokenState) -> Reply {
     Reply::text(StatusCode::FORBIDDEN, body, outcome)
 }
 
-/// The account JSON Apple answers for a token, with protocol version 3 fields.
+/// Builds the account JSON Apple returns for a token, with the protocol version 3 fields.
 fn account_json(token: &SimToken, server_uuid: &str, org_id: &str) -> String {
     serde_json::json!({
         "server_name": token.server_name,
@@ -288,13 +288,13 @@ pub(crate) async fn session(State(simulator): State<Simulator>, headers: HeaderM
         user_agent: header_text(&headers, USER_AGENT.as_str()),
         authorization: header_text(&headers, AUTHORIZATION.as_str()),
     };
-    let reply = simulator.answer_session(&request);
+    let reply = simulator.decide_session(&request);
     send(&simulator, "/session", reply).await
 }
 
 /// `GET /account`.
 pub(crate) async fn account(State(simulator): State<Simulator>, headers: HeaderMap) -> Response {
-    let reply = simulator.answer_account(
+    let reply = simulator.decide_account(
         header_text(&headers, USER_AGENT.as_str()),
         header_text(&headers, SESSION_HEADER),
     );
@@ -313,7 +313,7 @@ async fn send(simulator: &Simulator, path: &'static str, reply: Reply) -> Respon
         status = reply.status.as_u16(),
         outcome = reply.outcome,
         delayed_ms = reply.delay.map(|delay| delay.as_millis() as u64),
-        "simulator answered a DEP request"
+        "simulator responded to a DEP request"
     );
 
     if let Some(delay) = reply.delay {
@@ -329,10 +329,11 @@ async fn send(simulator: &Simulator, path: &'static str, reply: Reply) -> Respon
     if let Some(seconds) = reply.retry_after {
         response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(seconds));
     }
-    if let Some(token) = reply.session_token {
-        if let Ok(value) = HeaderValue::from_str(token.expose()) {
-            response.headers_mut().insert(SESSION_HEADER, value);
-        }
+    if let Some(value) = reply
+        .session_token
+        .and_then(|token| HeaderValue::from_str(token.expose()).ok())
+    {
+        response.headers_mut().insert(SESSION_HEADER, value);
     }
     response
 }

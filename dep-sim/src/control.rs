@@ -1,4 +1,4 @@
-//! The control API tests use to issue tokens and to change how Apple answers for them.
+//! The control API that tests use to issue tokens and to change how Apple responds to them.
 
 use axum::Json;
 use axum::body::Bytes;

@@ -20,7 +20,7 @@ fn random_digits(count: usize) -> String {
         .collect()
 }
 
-/// New credentials of a token issued at `issued_at` and valid until `expires_at`:
+/// Generates the credentials of a token issued at `issued_at` and valid until `expires_at`:
 /// `CK_` + 96 hex, `CS_` + 40 hex, `AT_O<digits>O<hex>O<issue time in epoch ms>`, `AS_` + 40 hex.
 pub(crate) fn new_credentials(issued_at: DateTime<Utc>, expires_at: DateTime<Utc>) -> TokenCredentials {
     TokenCredentials {
@@ -37,17 +37,17 @@ pub(crate) fn new_credentials(issued_at: DateTime<Utc>, expires_at: DateTime<Utc
     }
 }
 
-/// A new opaque DEP session token.
+/// Generates a new opaque DEP session token.
 pub(crate) fn new_session_token() -> SecretText {
     SecretText::new(random_hex(32))
 }
 
-/// A new numeric organisation id, as Apple's `org_id`.
+/// Generates a new numeric organisation id like Apple's `org_id`.
 pub(crate) fn new_org_id() -> String {
     random_digits(7)
 }
 
-/// The first 16 hex characters of SHA-256 over a consumer key, as deptoken logs it.
+/// Computes the first 16 hex characters of SHA-256 over a consumer key, as deptoken logs it.
 pub(crate) fn fingerprint(consumer_key: &str) -> String {
     let digest = Sha256::digest(consumer_key.as_bytes());
     hex::encode(digest)[..16].to_owned()

@@ -1,10 +1,10 @@
 //! A simulator of Apple's DEP API and of the token download in Apple Business Manager, for
 //! tests and the local runner. No Apple endpoint is reachable from test machines, so this
-//! server stands in for both.
+//! server replaces both.
 //!
 //! Apple's side: `GET /session` verifies the OAuth 1.0a HMAC-SHA1 signature, nonce and
-//! timestamp, and answers with a session token; `GET /account` answers the account JSON and
-//! rotates the session token. Both answer each token state with Apple's status and body.
+//! timestamp, and returns a session token; `GET /account` returns the account JSON and
+//! rotates the session token. Both respond to each token state with Apple's status and body.
 //!
 //! The control API for tests:
 //!
@@ -37,7 +37,7 @@ pub use state::{
 };
 pub use token_file::{IssueError, issue_token_file};
 
-/// The simulator's routes over `simulator`'s state.
+/// Builds the simulator's routes over `simulator`'s state.
 pub fn router(simulator: Simulator) -> Router {
     Router::new()
         .route("/session", get(apple::session))
@@ -59,7 +59,7 @@ pub struct RunningSimulator {
 }
 
 impl RunningSimulator {
-    /// Stops accepting connections, ends delayed answers early and waits for open
+    /// Stops accepting connections, ends delayed responses early and waits for open
     /// connections to finish.
     pub async fn shutdown(mut self) -> std::io::Result<()> {
         self.simulator.shared.shutdown.send_replace(true);

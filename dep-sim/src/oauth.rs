@@ -24,8 +24,8 @@ const REQUIRED_PARAMETERS: [&str; 6] = [
     "oauth_nonce",
 ];
 
-/// Why an `Authorization` header is not a usable OAuth 1.0a header. Apple answers these with
-/// 400 and an `oauth_problem` body.
+/// Problems that make an `Authorization` header unusable. Apple responds to these with 400
+/// and an `oauth_problem` body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum OAuthProblem {
     /// No header, another scheme, or a header that is not a list of `name="value"` pairs.
@@ -37,7 +37,7 @@ pub(crate) enum OAuthProblem {
 }
 
 impl OAuthProblem {
-    /// The `oauth_problem` answer body (the OAuth Problem Reporting extension's names).
+    /// Returns the `oauth_problem` response body, with the OAuth Problem Reporting extension's names.
     pub(crate) fn body(&self) -> String {
         match self {
             OAuthProblem::Malformed => "oauth_problem=parameter_absent".to_owned(),
@@ -80,7 +80,7 @@ impl OAuthHeader {
 
     /// Whether the header's signature is the HMAC-SHA1 of this request's signature base
     /// string under the given secrets. `url` is the request URL without query, as the client
-    /// addressed it; `query` holds the decoded query parameters.
+    /// addressed it; `query` contains the decoded query parameters.
     pub(crate) fn signature_matches(&self, url: &str, query: &[(String, String)], consumer_secret: &str, token_secret: &str) -> bool {
         let Some(signature) = self.get("oauth_signature").and_then(|value| BASE64.decode(value).ok()) else {
             return false;

@@ -22,7 +22,7 @@ const DEFAULT_VALIDITY_DAYS: i64 = 365;
 /// Settings of a [`Simulator`].
 #[derive(Clone)]
 pub struct SimulatorConfig {
-    /// How long the `timeout` fault delays an answer; longer than any client timeout.
+    /// Delay the `timeout` fault adds to a response. Make it longer than the client's timeout.
     pub timeout_delay: Duration,
     /// The source of "now" for token expiry, issue times and the OAuth timestamp check.
     pub clock: Arc<dyn Clock>,
@@ -37,21 +37,21 @@ impl Default for SimulatorConfig {
     }
 }
 
-/// How Apple treats a token, as set through the control API.
+/// The treatment Apple gives a token, as set through the control API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenState {
     /// Accepted, until its expiry passes.
     Active,
-    /// `GET /session` answers 403 `token_expiredForbidden`.
+    /// `GET /session` responds 403 `token_expiredForbidden`.
     Expired,
-    /// `GET /session` answers 403 `token_rejectedForbidden`.
+    /// `GET /session` responds 403 `token_rejectedForbidden`.
     Revoked,
     /// A newer token was issued for the server: 403 `signature_invalid`.
     Superseded,
     /// The Apple Account that downloaded the token is gone: 403 `FORBIDDEN`.
     AccountDeleted,
-    /// `GET /session` succeeds and `GET /account` answers 403 `T_C_NOT_SIGNED`.
+    /// `GET /session` succeeds and `GET /account` responds 403 `T_C_NOT_SIGNED`.
     TermsNotAccepted,
     /// The MDM server was removed in ABM: 403 `SERVER_INACTIVE`.
     ServerInactive,
@@ -65,9 +65,9 @@ pub enum FaultKind {
     RateLimited,
     /// 503 `SERVICE_UNAVAILABLE`.
     Unavailable,
-    /// The answer is delayed by [`SimulatorConfig::timeout_delay`].
+    /// The response is delayed by [`SimulatorConfig::timeout_delay`].
     Timeout,
-    /// `GET /account` answers 401 as if the session had expired; counts only `/account` requests.
+    /// `GET /account` responds 401 as if the session had expired; counts only `/account` requests.
     SessionExpired,
 }
 
@@ -83,17 +83,17 @@ pub struct Fault {
 pub struct RequestCounts {
     /// `GET /session` requests naming the token's consumer key and access token.
     pub session_requests: u64,
-    /// `GET /session` requests answered 200.
+    /// `GET /session` requests that succeeded (200).
     pub sessions_opened: u64,
     /// `GET /account` requests with a session token of this token, current or rotated out.
     pub account_requests: u64,
-    /// `GET /account` requests answered 200.
+    /// `GET /account` requests that succeeded (200).
     pub accounts_served: u64,
     /// `GET /account` requests rejected because their session token had been rotated out.
     pub stale_session_rejections: u64,
 }
 
-/// What the control API returns about a token. Never holds a credential.
+/// The control API's view of a token. Contains no credential.
 #[derive(Debug, Clone, Serialize)]
 pub struct TokenStatus {
     pub consumer_key_fingerprint: String,
@@ -103,7 +103,7 @@ pub struct TokenStatus {
     pub admin_id: String,
     /// The state as set.
     pub state: TokenState,
-    /// The state Apple answers with now: `expired` once `expires_at` has passed.
+    /// The state Apple applies now: `expired` once `expires_at` has passed.
     pub effective_state: TokenState,
     pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
@@ -111,7 +111,7 @@ pub struct TokenStatus {
     pub requests: RequestCounts,
 }
 
-/// What a new token is issued for. Build it with [`IssueRequest::new`] for ABM-like defaults.
+/// The parameters of a new token. Build it with [`IssueRequest::new`] for ABM-like defaults.
 #[derive(Debug, Clone)]
 pub struct IssueRequest {
     /// The MDM server's certificate, PEM.
@@ -124,7 +124,7 @@ pub struct IssueRequest {
 }
 
 impl IssueRequest {
-    /// A request for `certificate_pem` with server `Sim MDM Server`, organisation
+    /// Creates a request for `certificate_pem` with server `Sim MDM Server`, organisation
     /// `Sim Organization`, admin `admin@example.com` and a one-year validity.
     pub fn new(certificate_pem: impl Into<String>) -> Self {
         Self {
@@ -146,7 +146,7 @@ pub struct IssuedToken {
     pub token_file: String,
 }
 
-/// Why a control operation failed.
+/// Errors of the control operations.
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
     #[error("no token has this consumer key")]
@@ -166,7 +166,7 @@ pub struct Simulator {
 pub(crate) struct Shared {
     pub(crate) config: SimulatorConfig,
     inner: Mutex<Inner>,
-    /// Set to `true` when the server shuts down, so that delayed answers end early.
+    /// Set to `true` when the server shuts down, so that delayed responses end early.
     pub(crate) shutdown: watch::Sender<bool>,
 }
 
@@ -184,8 +184,8 @@ pub(crate) struct Inner {
     pub(crate) nonces: HashMap<(String, String), i64>,
 }
 
-/// What ABM keeps per MDM server: its identifier and organisation id stay the same for
-/// every token issued for it.
+/// The identity ABM keeps per MDM server: its identifier and organisation id stay the same
+/// for every token issued for it.
 pub(crate) struct ServerIdentity {
     pub(crate) server_uuid: String,
     pub(crate) org_id: String,
@@ -203,7 +203,7 @@ pub(crate) struct SimToken {
 }
 
 impl SimToken {
-    /// The state Apple answers with at `now`: an active token past its expiry is expired.
+    /// Returns the state Apple applies at `now`: an active token past its expiry is expired.
     pub(crate) fn effective_state(&self, now: DateTime<Utc>) -> TokenState {
         let past_expiry = self.credentials.access_token_expiry <= now;
         match self.state {
@@ -316,7 +316,7 @@ impl Simulator {
         })
     }
 
-    /// The token's state and request counts, or `None` for an unknown consumer key.
+    /// Returns the token's state and request counts, or `None` for an unknown consumer key.
     pub fn token_status(&self, consumer_key: &str) -> Option<TokenStatus> {
         let now = self.now();
         let inner = self.lock();
@@ -324,8 +324,8 @@ impl Simulator {
         Some(status_of(&inner, token, now))
     }
 
-    /// The credentials inside the token file, as the MDM server would decrypt them. For tests
-    /// in the same process; the HTTP API never returns them.
+    /// Returns the credentials inside the token file, as the MDM server would decrypt them.
+    /// For tests in the same process: the HTTP API never returns them.
     pub fn credentials_for(&self, consumer_key: &str) -> Option<TokenCredentials> {
         self.lock().tokens.get(consumer_key).map(|token| token.credentials.clone())
     }
@@ -360,7 +360,7 @@ fn status_of(inner: &Inner, token: &SimToken, now: DateTime<Utc>) -> TokenStatus
     }
 }
 
-/// The JSON ABM encrypts into a token file, in ABM's field order.
+/// Serializes the JSON ABM encrypts into a token file, in ABM's field order.
 fn payload_json(credentials: &TokenCredentials) -> Zeroizing<String> {
     #[derive(Serialize)]
     struct Payload<'a> {
@@ -378,7 +378,8 @@ fn payload_json(credentials: &TokenCredentials) -> Zeroizing<String> {
         access_secret: credentials.access_secret.expose(),
         access_token_expiry: credentials.access_token_expiry.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
     };
-    // Serializing a struct of strings into a String cannot fail.
+    // serde_json fails only on non-string map keys and failing Serialize impls, and this
+    // struct has neither.
     Zeroizing::new(serde_json::to_string(&payload).unwrap_or_default())
 }
 

@@ -1,11 +1,14 @@
 //! Server token files as Apple Business Manager issues them: an S/MIME entity whose body is
 //! the base64 of a CMS EnvelopedData encrypted for the MDM server's certificate.
 //!
-//! Steps: wrap the JSON payload in the inner MIME part (CRLF headers, LF around the
-//! `-----BEGIN MESSAGE-----` lines) → encrypt it with a random AES-128-CBC key and IV (PKCS#7
-//! padding) → encrypt that key with the certificate's RSA key (RSAES-PKCS1-v1_5) in one
-//! KeyTransRecipientInfo naming the certificate's issuer and serial number → DER-encode the
-//! ContentInfo → base64 in 76-character lines after the four S/MIME headers.
+//! Steps:
+//! 1. Wrap the JSON payload in the inner MIME part (CRLF headers, LF around the
+//!    `-----BEGIN MESSAGE-----` lines).
+//! 2. Encrypt it with a random AES-128-CBC key and IV, with PKCS#7 padding.
+//! 3. Encrypt that key with the certificate's RSA key (RSAES-PKCS1-v1_5) in one
+//!    KeyTransRecipientInfo that names the certificate's issuer and serial number.
+//! 4. DER-encode the ContentInfo and write it as base64 in 76-character lines after the four
+//!    S/MIME headers.
 //!
 //! ABM encodes the CMS object as BER with indefinite lengths; this module writes DER, which is
 //! valid BER, so readers see the same structure with definite lengths.
@@ -34,7 +37,7 @@ Content-Description: S/MIME Encrypted Message\n";
 /// Length of the base64 lines of the token file body.
 const BASE64_LINE_LENGTH: usize = 76;
 
-/// Why a token file could not be made for a certificate.
+/// Errors issuing a token file for a certificate.
 #[derive(Debug, thiserror::Error)]
 pub enum IssueError {
     #[error("the certificate is not a PEM X.509 certificate: {0}")]
@@ -77,7 +80,7 @@ pub fn issue_token_file(certificate_pem: &str, payload_json: &str) -> Result<Str
     Ok(smime_entity(&der))
 }
 
-/// The inner MIME part ABM encrypts: CRLF header lines, then the JSON between LF-terminated
+/// Builds the inner MIME part ABM encrypts: CRLF header lines, then the JSON between LF-terminated
 /// marker lines.
 fn inner_mime_part(payload_json: &str) -> String {
     format!(
@@ -90,7 +93,7 @@ fn inner_mime_part(payload_json: &str) -> String {
     )
 }
 
-/// The four S/MIME headers, a blank line and the base64 body in 76-character lines, LF-terminated.
+/// Writes the four S/MIME headers, a blank line and the base64 body in 76-character lines, LF-terminated.
 fn smime_entity(der: &[u8]) -> String {
     let encoded = BASE64.encode(der);
     let mut file = String::with_capacity(SMIME_HEADERS.len() + encoded.len() + encoded.len() / BASE64_LINE_LENGTH + 2);
@@ -105,7 +108,7 @@ fn smime_entity(der: &[u8]) -> String {
     file
 }
 
-/// The certificate's issuer and serial number as a recipient identifier. The result is
+/// Builds the recipient identifier from the certificate's issuer and serial number. It is
 /// checked to re-encode to the certificate's own bytes, because readers compare them raw
 /// (a negative serial number included).
 fn recipient_of(certificate: &Certificate) -> Result<RecipientIdentifier, IssueError> {
@@ -124,7 +127,7 @@ fn recipient_of(certificate: &Certificate) -> Result<RecipientIdentifier, IssueE
     Ok(RecipientIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber { issuer, serial_number }))
 }
 
-/// The raw TLV bytes of the serial number and the issuer inside a DER certificate.
+/// Finds the raw TLV bytes of the serial number and the issuer inside a DER certificate.
 fn raw_serial_and_issuer(certificate_der: &[u8]) -> der::Result<(&[u8], &[u8])> {
     let mut reader = SliceReader::new(certificate_der)?;
     reader.sequence(|certificate| {

@@ -76,6 +76,22 @@ async fn store_file_created_owner_only() {
 }
 
 #[tokio::test]
+async fn store_log_files_owner_only() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("deptoken.sqlite3");
+    let store = SqliteStore::open(&path).unwrap();
+    let tenant = tenant("acme");
+    let key = sample_key(&tenant, "tokyo", "tokyo-key-1", KeyState::Current);
+
+    store.create_server(&sample_server(&tenant, "tokyo"), &key).await.unwrap();
+
+    for suffix in ["-wal", "-shm"] {
+        let log_file = dir.path().join(format!("deptoken.sqlite3{suffix}"));
+        assert_eq!(mode_of(&log_file), 0o600, "{suffix}");
+    }
+}
+
+#[tokio::test]
 async fn store_data_survives_reopen() {
     let dir = TempDir::new().unwrap();
     let path = dir.path().join("deptoken.sqlite3");

@@ -1,4 +1,4 @@
-//! Parsing of the `GET /account` answer into [`AccountDetails`].
+//! Parsing of the `GET /account` response into [`AccountDetails`].
 
 use serde::Deserialize;
 
@@ -28,14 +28,14 @@ struct AccountBody {
 /// becomes the empty string. `admin_id` falls back to `facilitator_id`.
 pub(crate) fn parse_account(body: &[u8]) -> Result<AccountDetails, DepError> {
     let account: AccountBody = serde_json::from_slice(body).map_err(|error| DepError::Protocol {
-        reason: format!("the account answer is not the expected JSON object: {error}"),
+        reason: format!("the account response is not the expected JSON object: {error}"),
     })?;
 
     let server_uuid = account
         .server_uuid
         .filter(|uuid| !uuid.trim().is_empty())
         .ok_or_else(|| DepError::Protocol {
-            reason: "the account answer has no server_uuid".to_owned(),
+            reason: "the account response has no server_uuid".to_owned(),
         })?;
 
     Ok(AccountDetails {

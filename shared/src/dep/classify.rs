@@ -1,4 +1,4 @@
-//! Classification of Apple's error answers into [`DepError`].
+//! Classification of Apple's error responses into [`DepError`].
 //!
 //! Apple's error bodies are short plain-text codes, sometimes with more text around them, so
 //! they are matched with "contains". Several codes contain others (`token_rejectedForbidden`
@@ -19,7 +19,7 @@ const FORBIDDEN_CODES: [(&str, DepError); 7] = [
     ("FORBIDDEN", DepError::AccountInvalid),
 ];
 
-/// Classifies an error answer of the DEP API from its status, its plain-text body and its
+/// Classifies an error response of the DEP API from its status, its plain-text body and its
 /// `Retry-After` header. The returned error names the status but never repeats the body.
 ///
 /// A status Apple does not use for errors (2xx, 3xx, an unexpected 4xx) and a 403 with an
@@ -33,7 +33,7 @@ pub fn classify(status: u16, body: &str, retry_after: Option<&str>) -> DepError 
             retry_after: retry_after.and_then(parse_retry_after),
         },
         500..=599 => DepError::Unavailable {
-            reason: format!("Apple answered HTTP {status}"),
+            reason: format!("Apple responded with HTTP {status}"),
         },
         _ => DepError::Protocol {
             reason: format!("unexpected HTTP {status} from the DEP API"),
@@ -82,7 +82,7 @@ mod tests {
     }
 
     #[test]
-    fn classify_maps_every_documented_answer() {
+    fn classify_maps_every_documented_response() {
         let cases: [(&str, u16, &str, Option<&str>, DepError); 16] = [
             ("401 unauthorized", 401, "UNAUTHORIZED", None, DepError::TokenRejected),
             ("401 token_rejected", 401, "token_rejected", None, DepError::TokenRejected),
@@ -141,7 +141,7 @@ mod tests {
     }
 
     #[test]
-    fn classify_unexpected_answers_are_protocol_errors() {
+    fn classify_unexpected_responses_are_protocol_errors() {
         let cases = [
             ("403 unknown code", 403, "SOMETHING_NEW"),
             ("403 lower-case forbidden", 403, "Forbidden"),

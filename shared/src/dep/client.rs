@@ -18,15 +18,15 @@ use crate::ports::DepApi;
 use crate::secret::SecretText;
 use crate::token::TokenCredentials;
 
-/// The header that carries the DEP session token, in requests and in answers that rotate it.
+/// The header that carries the DEP session token, in requests and in responses that rotate it.
 pub const SESSION_HEADER: &str = "X-ADM-Auth-Session";
 
 /// The DEP protocol version sent in `X-Server-Protocol-Version`. Apple returns the `org_*`
 /// account fields from version 3 on.
 pub const SERVER_PROTOCOL_VERSION: &str = "7";
 
-/// Maximum size of an answer body read from the DEP API; Apple's answers are a few hundred bytes.
-const MAX_ANSWER_BYTES: usize = 1024 * 1024;
+/// Maximum size of a response body read from the DEP API. Apple's responses are a few hundred bytes.
+const MAX_RESPONSE_BYTES: usize = 1024 * 1024;
 
 /// Settings of a [`DepClient`], read once at start-up.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,7 +35,7 @@ pub struct DepClientConfig {
     pub base_url: String,
     /// Maximum time to establish a TCP and TLS connection.
     pub connect_timeout: Duration,
-    /// Maximum time for one request, from sending it to reading the whole answer.
+    /// Maximum time for one request, from sending it to reading the whole response.
     pub request_timeout: Duration,
     /// The product `User-Agent`; Apple rejects requests without one.
     pub user_agent: String,
@@ -52,7 +52,7 @@ impl Default for DepClientConfig {
     }
 }
 
-/// Why a [`DepClient`] could not be built. These are start-up errors, never Apple's verdict.
+/// Errors building a [`DepClient`]: start-up configuration errors, never Apple's verdict.
 #[derive(Debug, thiserror::Error)]
 pub enum DepClientError {
     #[error("no rustls crypto provider is installed: call install_crypto_provider() at start-up")]
@@ -72,7 +72,7 @@ pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-/// The DEP API client. Build it once at start-up and share it: it holds one connection pool.
+/// The DEP API client. Build it once at start-up and share it, because it owns one connection pool.
 pub struct DepClient {
     http: reqwest::Client,
     base_url: String,
@@ -145,22 +145,22 @@ impl DepClient {
         })?;
         authorization.set_sensitive(true);
 
-        let answer = self.send(self.http.get(&url).header(AUTHORIZATION, authorization)).await;
-        let answer = check_answer(answer, "/session", fingerprint)?;
+        let response = self.send(self.http.get(&url).header(AUTHORIZATION, authorization)).await;
+        let response = check_response(response, "/session", fingerprint)?;
 
-        let body: SessionBody = serde_json::from_slice(&answer.body).map_err(|_| DepError::Protocol {
-            reason: "the session answer is not the expected JSON object".to_owned(),
+        let body: SessionBody = serde_json::from_slice(&response.body).map_err(|_| DepError::Protocol {
+            reason: "the session response is not the expected JSON object".to_owned(),
         })?;
         body.auth_session_token
             .filter(|token| !token.is_empty())
             .map(SecretText::new)
             .ok_or_else(|| DepError::Protocol {
-                reason: "the session answer has no auth_session_token".to_owned(),
+                reason: "the session response has no auth_session_token".to_owned(),
             })
     }
 
-    /// Sends a request and reads the whole answer. Transport failures are `Unavailable`.
-    async fn send(&self, request: reqwest::RequestBuilder) -> Result<Answer, DepError> {
+    /// Sends a request and reads the whole response. Transport failures are `Unavailable`.
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<DepResponse, DepError> {
         let mut response = request.send().await.map_err(transport_error)?;
 
         let status = response.status().as_u16();
@@ -171,15 +171,15 @@ impl DepClient {
 
         let mut body = Zeroizing::new(Vec::new());
         while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
-            if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
                 return Err(DepError::Protocol {
-                    reason: format!("the answer is larger than {MAX_ANSWER_BYTES} bytes"),
+                    reason: format!("the response is larger than {MAX_RESPONSE_BYTES} bytes"),
                 });
             }
             body.extend_from_slice(&chunk);
         }
 
-        Ok(Answer {
+        Ok(DepResponse {
             status,
             retry_after,
             rotated_session,
@@ -206,7 +206,7 @@ pub struct DepSession<'a> {
 }
 
 impl DepSession<'_> {
-    /// Reads `GET /account`. When Apple answers 401 (an expired or invalidated session), opens
+    /// Reads `GET /account`. When Apple responds 401 (an expired or invalidated session), opens
     /// a new session once and retries once; a second 401 is [`DepError::TokenRejected`].
     pub async fn account(&mut self) -> Result<AccountDetails, DepError> {
         if let Some(account) = self.request_account().await? {
@@ -225,7 +225,7 @@ impl DepSession<'_> {
         self.request_account().await?.ok_or(DepError::TokenRejected)
     }
 
-    /// Returns `Ok(None)` when Apple answered 401 to the session token.
+    /// Returns `Ok(None)` when Apple responded 401 to the session token.
     async fn request_account(&mut self) -> Result<Option<AccountDetails>, DepError> {
         let url = format!("{}/account", self.client.base_url);
         let mut session = HeaderValue::from_str(self.token.expose()).map_err(|_| DepError::Protocol {
@@ -233,16 +233,16 @@ impl DepSession<'_> {
         })?;
         session.set_sensitive(true);
 
-        let answer = self
+        let response = self
             .client
             .send(self.client.http.get(&url).header(SESSION_HEADER, session))
             .await
             .inspect_err(|error| log_failure(error, "/account", &self.fingerprint, None))?;
 
-        if let Some(rotated) = &answer.rotated_session {
+        if let Some(rotated) = &response.rotated_session {
             self.token = rotated.clone();
         }
-        if answer.status == 401 {
+        if response.status == 401 {
             tracing::info!(
                 consumer_key_fingerprint = %self.fingerprint,
                 path = "/account",
@@ -253,43 +253,43 @@ impl DepSession<'_> {
             return Ok(None);
         }
 
-        let answer = check_answer(Ok(answer), "/account", &self.fingerprint)?;
-        parse_account(&answer.body).map(Some)
+        let response = check_response(Ok(response), "/account", &self.fingerprint)?;
+        parse_account(&response.body).map(Some)
     }
 }
 
-/// The `GET /session` answer.
+/// The `GET /session` response body.
 #[derive(Deserialize)]
 struct SessionBody {
     auth_session_token: Option<String>,
 }
 
-/// A DEP answer read in full.
-struct Answer {
+/// A DEP response read in full.
+struct DepResponse {
     status: u16,
     retry_after: Option<String>,
     rotated_session: Option<SecretText>,
     body: Zeroizing<Vec<u8>>,
 }
 
-/// Logs the outcome of one DEP request and turns a non-200 answer into its [`DepError`].
-fn check_answer(answer: Result<Answer, DepError>, path: &'static str, fingerprint: &str) -> Result<Answer, DepError> {
-    let answer = match answer {
-        Ok(answer) => answer,
+/// Logs the outcome of one DEP request and turns a non-200 response into its [`DepError`].
+fn check_response(response: Result<DepResponse, DepError>, path: &'static str, fingerprint: &str) -> Result<DepResponse, DepError> {
+    let response = match response {
+        Ok(response) => response,
         Err(error) => {
             log_failure(&error, path, fingerprint, None);
             return Err(error);
         }
     };
 
-    if answer.status == 200 {
+    if response.status == 200 {
         tracing::info!(consumer_key_fingerprint = %fingerprint, path, status = 200, outcome = "ok", "DEP request succeeded");
-        return Ok(answer);
+        return Ok(response);
     }
 
-    let body = String::from_utf8_lossy(&answer.body);
-    let error = classify(answer.status, &body, answer.retry_after.as_deref());
-    log_failure(&error, path, fingerprint, Some(answer.status));
+    let body = String::from_utf8_lossy(&response.body);
+    let error = classify(response.status, &body, response.retry_after.as_deref());
+    log_failure(&error, path, fingerprint, Some(response.status));
     Err(error)
 }
 

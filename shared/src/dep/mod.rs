@@ -56,7 +56,7 @@ pub enum DepError {
 }
 
 impl DepError {
-    /// A stable snake_case name of the variant, for logs. Never contains the reason text.
+    /// Returns a stable snake_case name of the variant for logs, without the reason text.
     pub fn label(&self) -> &'static str {
         match self {
             DepError::TokenRejected => "token_rejected",

@@ -67,7 +67,7 @@ pub fn hmac_sha1_signature(base_string: &str, consumer_secret: &str, token_secre
         percent_encode(consumer_secret),
         percent_encode(token_secret)
     ));
-    // HMAC accepts keys of any length, so this constructor cannot fail.
+    // HMAC accepts keys of any length (RFC 2104 hashes longer keys), so this cannot fail.
     let mut mac = <Hmac<Sha1>>::new_from_slice(key.as_bytes()).expect("HMAC takes keys of any length");
     mac.update(base_string.as_bytes());
 
@@ -127,7 +127,7 @@ mod tests {
     const VECTOR_TIMESTAMP: u64 = 1_767_225_600;
     const VECTOR_NONCE: &str = "5f3c2a1b9e8d7c6a";
 
-    /// The test vector checked against oauthlib.
+    /// Builds the credentials of the test vector checked against oauthlib.
     fn vector_credentials() -> TokenCredentials {
         TokenCredentials {
             consumer_key: SecretText::new("CK_fake0001"),

@@ -119,6 +119,8 @@ impl Store for SqliteStore {
                 items::delete_prefix(transaction, &server_key.pk, &history_prefix)?;
 
                 // Key items are keyed by key id alone, so the entry's keys are found by their body.
+                // A key body that cannot be read fails the whole delete, rather than leave a key
+                // of the deleted entry behind unnoticed.
                 let key_rows = items::list(transaction, &server_key.pk, ItemKind::Key, KEY_PREFIX, Order::Ascending)?;
                 for row in &key_rows {
                     let key: KeyRecord = decode(row)?;
