@@ -2,6 +2,8 @@
 //! token, the DEP simulator on loopback and the SQLite store. One binary keeps link time down.
 
 mod conformance;
+mod dep_client;
+mod dep_sim;
 mod embedded;
 mod harness;
 mod support;
