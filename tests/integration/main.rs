@@ -7,4 +7,6 @@ mod dep_sim;
 mod embedded;
 mod harness;
 mod support;
+mod token_apple;
+mod token_openssl;
 mod upload;

@@ -50,6 +50,15 @@ impl MdmPrivateKey {
             .map_err(|_| KeyError::InvalidPrivateKey)
     }
 
+    /// Reads a DER private key, PKCS#8 (`PrivateKeyInfo`) or PKCS#1 (`RSAPrivateKey`).
+    pub fn from_der(der: &[u8]) -> Result<Self, KeyError> {
+        Self::from_pkcs8_der(der).or_else(|_| {
+            rsa::PrivateKey::from_pkcs1_der(der)
+                .map(Self)
+                .map_err(|_| KeyError::InvalidPrivateKey)
+        })
+    }
+
     /// Reads a PEM private key, PKCS#1 (`RSA PRIVATE KEY`) or PKCS#8 (`PRIVATE KEY`).
     /// Text around the block, a UTF-8 BOM and CRLF line endings are accepted.
     pub fn from_pem(pem: &str) -> Result<Self, KeyError> {

@@ -208,6 +208,24 @@ fn private_key_round_trips_through_pkcs8_der() {
 }
 
 #[test]
+fn private_key_reads_pkcs1_and_pkcs8_der() {
+    let key = &first_key().private_key;
+    let pkcs1 = key.rsa().to_pkcs1_der().expect("encodable key");
+    let pkcs8 = key.to_pkcs8_der().expect("encodable key");
+    let cases: [(&str, &[u8]); 2] = [("pkcs1", pkcs1.as_bytes()), ("pkcs8", pkcs8.expose())];
+
+    for (label, der) in cases {
+        let decoded =
+            MdmPrivateKey::from_der(der).unwrap_or_else(|error| panic!("{label}: {error}"));
+        assert_eq!(modulus(&decoded), modulus(key), "{label}");
+    }
+    assert!(matches!(
+        MdmPrivateKey::from_der(b"\x30\x03\x02\x01\x00"),
+        Err(KeyError::InvalidPrivateKey)
+    ));
+}
+
+#[test]
 fn private_key_reads_pkcs1_and_pkcs8_pem() {
     let key = &first_key().private_key;
     let pkcs1 = key
