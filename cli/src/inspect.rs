@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// The MDM private key: PEM (PKCS#1 or PKCS#8) or PKCS#8 DER.
+    /// The MDM private key: PEM or DER, PKCS#1 or PKCS#8.
     #[arg(long)]
     key: PathBuf,
     /// The MDM certificate the token must be encrypted for (PEM or DER).
@@ -116,7 +116,7 @@ fn read_private_key(path: &Path) -> Result<MdmPrivateKey, AppError> {
     let bytes = read_file(path, "key")?;
     let key = match std::str::from_utf8(&bytes) {
         Ok(text) if text.trim_start().starts_with("-----BEGIN") => MdmPrivateKey::from_pem(text),
-        _ => MdmPrivateKey::from_pkcs8_der(&bytes),
+        _ => MdmPrivateKey::from_der(&bytes),
     };
     key.map_err(|_| invalid("key"))
 }

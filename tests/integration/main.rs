@@ -6,6 +6,8 @@ mod dep_client;
 mod dep_sim;
 mod embedded;
 mod harness;
+mod http_api;
+mod lambda;
 mod support;
 mod token_apple;
 mod token_openssl;
