@@ -1,4 +1,4 @@
-//! The one place where errors become HTTP answers.
+//! The one place where errors become HTTP responses.
 //!
 //! Handlers return [`ApiError`], whose response carries the [`AppError`] in an extension.
 //! The [`render_errors`] middleware, which knows the request's `Accept-Language`, turns it
@@ -17,7 +17,7 @@ use serde_json::json;
 
 use crate::AppState;
 
-/// An error answered to the client. Rendered by [`render_errors`].
+/// An error returned to the client, rendered by [`render_errors`].
 #[derive(Debug)]
 pub struct ApiError(pub AppError);
 
@@ -92,7 +92,8 @@ fn language_of(headers: &HeaderMap) -> Lang {
     Lang::from_accept_language(value)
 }
 
-/// An error response that did not come from [`ApiError`]: one of axum's rejections.
+/// Tells whether `response` is an error that did not come from [`ApiError`], which makes it
+/// one of axum's own rejections.
 fn is_foreign_error(response: &Response) -> bool {
     let status = response.status();
     (status.is_client_error() || status.is_server_error()) && !is_json(response)
@@ -106,8 +107,8 @@ fn is_json(response: &Response) -> bool {
         .is_some_and(|v| v.starts_with("application/json"))
 }
 
-/// The error and status for a rejection axum answered with `status`. A method a route does
-/// not serve stays `405`, with code `invalid_request` because no code is specific to it.
+/// Maps a rejection axum responded with `status` to an error and status. A method a route
+/// does not serve stays `405`, with code `invalid_request` because no code is specific to it.
 fn foreign_error(status: StatusCode) -> (AppError, StatusCode) {
     let error = match status {
         StatusCode::PAYLOAD_TOO_LARGE => {
@@ -118,7 +119,7 @@ fn foreign_error(status: StatusCode) -> (AppError, StatusCode) {
         StatusCode::UNAUTHORIZED => AppError::new(ErrorCode::Unauthorized),
         StatusCode::FORBIDDEN => AppError::new(ErrorCode::Forbidden),
         s if s.is_server_error() => {
-            tracing::error!(status = s.as_u16(), "framework answered with a server error");
+            tracing::error!(status = s.as_u16(), "axum returned a server error response");
             AppError::new(ErrorCode::InternalError)
         }
         // 400 and 422 (JSON syntax and data errors), 405 and anything else from the client.

@@ -1,5 +1,5 @@
-//! Who is calling: a fixed caller for the local runner, or the claims API Gateway's JWT
-//! authorizer verified, on Lambda. Never anything from the path or the body.
+//! The caller's identity: a fixed caller for the local runner, or the claims that API
+//! Gateway's JWT authorizer verified, on Lambda. Never anything from the path or the body.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -19,16 +19,16 @@ pub const ROLE_CLAIM: &str = "deptoken_role";
 /// The OAuth scope that grants writes when no role claim is present.
 pub const WRITE_SCOPE: &str = "deptoken:write";
 
-/// Where the caller's identity comes from.
+/// The source of the caller's identity.
 #[derive(Debug, Clone)]
 pub enum IdentitySource {
     /// Every request acts as this caller (the local runner, which binds to loopback).
     Fixed(Caller),
-    /// The claims of API Gateway HTTP API's JWT authorizer (`requestContext.authorizer.jwt`):
-    /// `tenant_id` names the tenant; `deptoken_role` (`admin` or `reader`) names the role,
-    /// or, without it, the `scope` claim or the authorizer's scopes containing
-    /// `deptoken:write` make an admin and anything else a reader; `sub` is the subject.
-    /// A request without these claims is `unauthorized`.
+    /// The claims of API Gateway HTTP API's JWT authorizer (`requestContext.authorizer.jwt`).
+    /// `tenant_id` names the tenant and `sub` the subject. `deptoken_role` (`admin` or
+    /// `reader`) names the role. Without it, a `scope` claim or authorizer scope
+    /// `deptoken:write` makes an admin and anything else a reader. A request without valid
+    /// claims is `unauthorized`.
     JwtClaims,
 }
 

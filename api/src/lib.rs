@@ -32,7 +32,7 @@ pub const MAX_UPLOAD_BODY_BYTES: usize = 80 * 1024;
 /// Maximum request body of every other route (small JSON documents).
 pub const MAX_JSON_BODY_BYTES: usize = 16 * 1024;
 
-/// What every handler gets: the use cases and where the caller's identity comes from.
+/// The state every handler gets: the use cases and the source of the caller's identity.
 #[derive(Clone)]
 pub struct AppState {
     pub services: Arc<Services>,

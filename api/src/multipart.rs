@@ -9,7 +9,7 @@ use deptoken_shared::error::{AppError, ErrorCode, ErrorDetail};
 use deptoken_shared::token::MAX_TOKEN_FILE_BYTES;
 use deptoken_shared::usecases::UploadRequest;
 
-/// The parts of an upload form.
+/// Reads the parts of an upload form.
 pub(crate) async fn read_upload_form(content_type: &str, body: Bytes) -> Result<UploadRequest, AppError> {
     let boundary = multer::parse_boundary(content_type).map_err(|_| invalid("file"))?;
     let stream = futures_util::stream::once(async move { Ok::<Bytes, Infallible>(body) });
@@ -44,7 +44,7 @@ pub(crate) async fn read_upload_form(content_type: &str, body: Bytes) -> Result<
     Ok(upload)
 }
 
-/// A form checkbox or flag value: `true`, `on`, `1` or `false`, `off`, `0`, empty.
+/// Parses a form checkbox or flag value: `true`, `on`, `1` or `false`, `off`, `0`, empty.
 fn parse_flag(text: &str) -> Option<bool> {
     match text.trim().to_ascii_lowercase().as_str() {
         "true" | "on" | "1" => Some(true),

@@ -87,18 +87,18 @@ fn inspect(args: &InspectArgs) -> Result<Value, AppError> {
     }))
 }
 
-/// The recipient to decrypt for: the one matching `--cert`, or the token's first.
+/// Picks the recipient to decrypt for: the one matching `--cert`, or the token's first.
 fn choose_recipient(token: &EncryptedToken, cert: Option<&Path>) -> Result<RecipientId, AppError> {
     let Some(cert) = cert else {
         return token.recipients().first().cloned().ok_or_else(|| AppError::new(ErrorCode::MalformedToken));
     };
 
     let certificate = read_file(cert, "cert")?;
-    let wanted = keys::recipient_of_certificate(&certificate).map_err(|_| invalid("cert"))?;
+    let expected = keys::recipient_of_certificate(&certificate).map_err(|_| invalid("cert"))?;
     token
         .recipients()
         .iter()
-        .find(|r| **r == wanted)
+        .find(|r| **r == expected)
         .cloned()
         .ok_or_else(|| {
             let named = token.recipients().first();

@@ -108,7 +108,7 @@ fn build_services(dir: &Path, dep_url: &str, dep_timeout_seconds: u64, time_zone
     }))
 }
 
-/// The renewal walk-through printed when the simulator runs, in Japanese and English.
+/// Formats the renewal walk-through printed when the simulator runs, in Japanese and English.
 fn next_steps(api: &str, sim: &str) -> String {
     format!(
         r#"

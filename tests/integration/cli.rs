@@ -1,5 +1,5 @@
 //! The `deptoken` binary, run as a user runs it: `inspect` on the real Apple-issued token and
-//! on bad input, and `serve --simulator` answering over loopback.
+//! on bad input, and `serve --simulator` serving requests over loopback.
 //!
 //! This file is the `cli` test target of the `deptoken` package (see `cli/Cargo.toml`), not a
 //! module of the `integration` binary, because only a test of the binary's own package gets
@@ -18,7 +18,7 @@ use serde_json::Value;
 
 const DEPTOKEN: &str = env!("CARGO_BIN_EXE_deptoken");
 
-/// The folder of the real Apple-issued token: `DEPTOKEN_APPLE_FIXTURE_DIR`, or
+/// Finds the folder of the real Apple-issued token: `DEPTOKEN_APPLE_FIXTURE_DIR`, or
 /// `shared/fixtures/apple-issued-token` beside the checkout. `None` after printing why when
 /// it is missing; a panic under `CI=true`.
 fn apple_fixture_dir() -> Option<PathBuf> {
@@ -48,7 +48,7 @@ fn stdout_json(output: &Output) -> Value {
         .unwrap_or_else(|e| panic!("stdout is JSON ({e}): {}", String::from_utf8_lossy(&output.stdout)))
 }
 
-/// Whether the output shows any credential value of a token, by their prefixes.
+/// Tells whether the output shows any credential value of a token, by their prefixes.
 fn shows_credential(output: &Output) -> bool {
     let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     ["CS_", "AS_", "AT_", "CK_"].iter().any(|prefix| text.contains(prefix))

@@ -135,7 +135,7 @@ impl Harness {
         }
     }
 
-    /// The outbox file's lines, one notification each.
+    /// Reads the outbox file's lines, one notification each.
     pub fn outbox_lines(&self) -> Vec<String> {
         std::fs::read_to_string(self.dir.path().join("outbox.jsonl"))
             .unwrap_or_default()
@@ -160,7 +160,7 @@ pub fn tenant() -> TenantId {
     TenantId::parse(TENANT).expect("valid tenant")
 }
 
-/// An admin of tenant `TENANT`.
+/// Returns an admin of tenant `TENANT`.
 pub fn admin() -> Caller {
     Caller {
         tenant: tenant(),
@@ -169,7 +169,7 @@ pub fn admin() -> Caller {
     }
 }
 
-/// A reader of tenant `TENANT`.
+/// Returns a reader of tenant `TENANT`.
 pub fn reader() -> Caller {
     Caller {
         role: Role::Reader,
@@ -178,7 +178,7 @@ pub fn reader() -> Caller {
     }
 }
 
-/// An admin of another tenant.
+/// Returns an admin of another tenant.
 pub fn other_tenant_admin() -> Caller {
     Caller {
         tenant: TenantId::parse("globex").expect("valid tenant"),
@@ -187,7 +187,7 @@ pub fn other_tenant_admin() -> Caller {
     }
 }
 
-/// Whether `text` contains any of the token's credential values, by their prefixes.
+/// Tells whether `text` contains any token credential value, by their prefixes.
 pub fn contains_credential(text: &str) -> bool {
     ["CS_", "AS_", "AT_", "CK_"].iter().any(|prefix| text.contains(prefix))
 }

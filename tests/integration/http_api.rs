@@ -64,7 +64,7 @@ fn raw_upload(uri: &str, file: Vec<u8>) -> Request<Body> {
 
 const BOUNDARY: &str = "deptoken-test-boundary";
 
-/// A `multipart/form-data` body with the given text parts and a `file` part.
+/// Builds a `multipart/form-data` upload with the given text parts and a `file` part.
 fn multipart_upload(uri: &str, file: &[u8], parts: &[(&str, &str)]) -> Request<Body> {
     let mut body = Vec::new();
     for (name, value) in parts {
@@ -446,7 +446,7 @@ async fn openapi_served_equals_file() {
 }
 
 /// Every documented path and method is served, and every method the router serves on a
-/// documented path is documented: an undocumented one answers 405.
+/// documented path is documented, because an undocumented one returns 405.
 #[tokio::test]
 async fn openapi_documents_every_route() {
     let harness = Harness::start().await;

@@ -54,7 +54,7 @@ async fn invoke(app: &Router, event: &Value) -> Answer {
     Answer { status, language, body }
 }
 
-/// A harness and the function's router, with entry `tokyo` of tenant `acme` created.
+/// Starts a harness and the function's router, and creates entry `tokyo` of tenant `acme`.
 async fn function_with_entry() -> (Harness, Router) {
     let harness = Harness::start().await;
     let app = token_upload::app(harness.services.clone());

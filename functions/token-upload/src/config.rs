@@ -18,7 +18,7 @@ pub const TIME_ZONE_VARIABLE: &str = "DEPTOKEN_TIME_ZONE";
 /// Timeout of one DEP API request, in seconds; 30 when unset.
 pub const DEP_TIMEOUT_VARIABLE: &str = "DEPTOKEN_DEP_TIMEOUT_SECONDS";
 
-/// Why the configuration is unusable. Each message names the variable to fix.
+/// A configuration error. Each message names the variable to fix.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("missing environment variable {name}: {hint}")]
@@ -31,7 +31,7 @@ pub enum ConfigError {
     },
 }
 
-/// Which adapters the function runs on.
+/// The adapters the function runs on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StoreBackend {
     /// The embedded SQLite store, local key file and outbox under `data_dir`. A placeholder

@@ -2,7 +2,7 @@
 //! with the caller taken from the JWT authorizer's claims.
 //!
 //! [`app`] is the whole request handler, so tests can send API Gateway events through it
-//! in-process; `main` only reads the [`Config`], calls [`build_services`] and runs it.
+//! in-process. `main` only reads the [`Config`], calls [`build_services`] and runs the handler.
 
 pub mod config;
 

@@ -17,7 +17,7 @@ impl Services {
     /// `last_error` (`None` when Apple accepted the token) and the refreshed account details.
     ///
     /// Apple's verdicts on the token (rejected, Terms not accepted, ...) are stored and the
-    /// entry is returned. When Apple cannot answer (5xx, timeout, 429, protocol error) the
+    /// entry is returned. When Apple gives no verdict (5xx, timeout, 429, protocol error) the
     /// failure is stored as `apple_unavailable` (or `apple_protocol_error`) and also returned
     /// as the error. The stored token is never removed. An entry without a token is
     /// `invalid_request` on the field `token`.
@@ -99,7 +99,7 @@ fn is_unanswered(error: &DepError) -> bool {
     )
 }
 
-/// The code stored as `last_error`: transient failures are all `apple_unavailable`.
+/// Returns the code stored as `last_error`. Transient failures are all `apple_unavailable`.
 fn stored_code_of(error: &DepError) -> ErrorCode {
     match error {
         DepError::Unavailable { .. } | DepError::RateLimited { .. } => ErrorCode::AppleUnavailable,

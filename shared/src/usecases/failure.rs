@@ -1,6 +1,6 @@
 //! The one place where port errors become [`AppError`]s. Errors a caller can act on keep their
-//! meaning (`not_found`, `already_exists`, `conflict`); every other failure is logged here once,
-//! with its cause chain and ids, and answered as a generic `internal_error`.
+//! meaning (`not_found`, `already_exists`, `conflict`). Every other failure is logged here once,
+//! with its cause chain and ids, and returned as a generic `internal_error`.
 
 use std::error::Error;
 use std::fmt::Write as _;
@@ -69,8 +69,8 @@ pub(crate) fn from_join(error: tokio::task::JoinError, operation: &'static str, 
     AppError::new(ErrorCode::InternalError)
 }
 
-/// An entry that refers to stored data which is not there (a key, credentials).
-pub(crate) fn inconsistent(what: &'static str, tenant: &TenantId, server: &ServerName) -> AppError {
-    tracing::error!(%tenant, %server, what, "stored entry is inconsistent");
+/// Logs an entry that refers to missing stored data (a key, credentials) as an internal error.
+pub(crate) fn inconsistent(problem: &'static str, tenant: &TenantId, server: &ServerName) -> AppError {
+    tracing::error!(%tenant, %server, problem, "stored entry is inconsistent");
     AppError::new(ErrorCode::InternalError)
 }

@@ -1,7 +1,7 @@
 //! Use cases: orchestration over the ports. Each public method of [`Services`] is one thing an
-//! admin or the portal does; it takes the authenticated [`Caller`](crate::domain::Caller),
-//! builds every store key from the caller's tenant and returns an [`AppError`](crate::AppError)
-//! with a stable code.
+//! admin or the portal does. It takes the authenticated [`Caller`](crate::domain::Caller),
+//! builds every store key from the caller's tenant and returns an
+//! [`AppError`](crate::AppError) with a stable code.
 //!
 //! Writes require [`Role::Admin`](crate::domain::Role::Admin). An entry of another tenant is
 //! `not_found`, exactly as a missing one, because every lookup is scoped by the caller's tenant.

@@ -1,6 +1,7 @@
 //! Accepting a server token file: decrypt it with the entry's key, let Apple verify it, and
 //! only then replace the stored token, in one conditional write.
 
+use chrono::{DateTime, Utc};
 use tracing::field::Empty;
 
 use crate::domain::{Caller, ServerName};
@@ -27,13 +28,22 @@ pub struct UploadRequest {
     pub confirm_server_change: bool,
 }
 
+/// A token that decrypted with one of the entry's keys and that Apple accepted.
+struct Verified<'k> {
+    key: &'k KeyRecord,
+    credentials: TokenCredentials,
+    fingerprint: String,
+    account: AccountDetails,
+}
+
 impl Services {
     /// Verifies an uploaded token and stores it as the entry's token.
     ///
     /// Steps: size checks → load the entry → parse the envelope → match the recipient against
     /// the entry's keys (every state) → decrypt → reject an expired token → read the account
-    /// from Apple → refuse another ABM server unless confirmed → seal the credentials →
-    /// store entry, history row and key promotion in one conditional write → notify.
+    /// from Apple. Then it rejects a token of another ABM server unless confirmed, seals the
+    /// credentials, stores the entry, history row and key promotion in one conditional write
+    /// and sends the `renewed` notification.
     ///
     /// Any error leaves the stored entry, history and keys unchanged. A token made for the
     /// staged key promotes it to current and retires the previous current key.
@@ -66,17 +76,43 @@ impl Services {
         };
 
         let record = self.load_server(caller, &name).await?;
-        let encrypted = EncryptedToken::parse(&request.file)?;
         let server_keys = self.server_keys(&caller.tenant, &name).await?;
-        let (key, recipient) = match_key(encrypted.recipients(), &server_keys)?;
-        tracing::Span::current().record("key_id", tracing::field::display(&key.key_id));
-
-        let credentials = self.decrypt(caller, &name, encrypted, recipient, key).await?;
-        let fingerprint = credentials.consumer_key_fingerprint();
-        tracing::Span::current().record("fingerprint", fingerprint.as_str());
+        let verified = self.verify(caller, &name, &request.file, &server_keys).await?;
+        check_same_server(record.account.as_ref(), &verified.account, request.confirm_server_change)?;
 
         let now = self.clock.now();
-        if credentials.access_token_expiry <= now {
+        let updated = self.store_accepted(caller, &record, &server_keys, verified, note, now).await?;
+
+        let message = notify::renewed(&updated, self.time_zone);
+        if let Err(error) = self.notifier.publish(&message).await {
+            // The token is stored; a lost confirmation must not turn the upload into a failure.
+            tracing::warn!(error = %failure::cause_chain(&error), "renewal notification failed");
+        }
+
+        Ok(ServerView::of(&updated, now, self.time_zone))
+    }
+
+    /// Reads, decrypts and checks the token, then reads the account behind it from Apple.
+    async fn verify<'k>(
+        &self,
+        caller: &Caller,
+        name: &ServerName,
+        file: &[u8],
+        server_keys: &'k [KeyRecord],
+    ) -> Result<Verified<'k>, AppError> {
+        let encrypted = EncryptedToken::parse(file)?;
+        tracing::debug!(recipients = encrypted.recipients().len(), "token file parsed");
+
+        let (key, recipient) = match_key(encrypted.recipients(), server_keys)?;
+        tracing::Span::current().record("key_id", tracing::field::display(&key.key_id));
+        tracing::debug!(key_state = ?key.state, "recipient matched");
+
+        let credentials = self.decrypt(caller, name, encrypted, recipient, key).await?;
+        let fingerprint = credentials.consumer_key_fingerprint();
+        tracing::Span::current().record("fingerprint", fingerprint.as_str());
+        tracing::debug!(expires_at = %credentials.access_token_expiry, "token decrypted");
+
+        if credentials.access_token_expiry <= self.clock.now() {
             return Err(AppError::with_detail(
                 ErrorCode::TokenExpired,
                 ErrorDetail::ExpiredAt { expires_at: credentials.access_token_expiry },
@@ -87,13 +123,39 @@ impl Services {
             tracing::info!(error = %error, "Apple did not accept the uploaded token");
             AppError::from(error)
         })?;
-        check_same_server(record.account.as_ref(), &account, request.confirm_server_change)?;
+        tracing::debug!(server_uuid = %account.server_uuid, "Apple accepted the token");
 
-        let sealed = self.seal_credentials(caller, &name, &credentials).await?;
+        Ok(Verified {
+            key,
+            credentials,
+            fingerprint,
+            account,
+        })
+    }
+
+    /// Seals the credentials and writes the entry, the history row and the key promotion in
+    /// one conditional write. Returns the entry as stored.
+    async fn store_accepted(
+        &self,
+        caller: &Caller,
+        record: &ServerRecord,
+        server_keys: &[KeyRecord],
+        verified: Verified<'_>,
+        note: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<ServerRecord, AppError> {
+        let Verified {
+            key,
+            credentials,
+            fingerprint,
+            account,
+        } = verified;
+        let name = &record.name;
+        let sealed = self.seal_credentials(caller, name, &credentials).await?;
+
         let updated = ServerRecord {
-            note: note.clone().or_else(|| record.note.clone()),
+            note: note.or_else(|| record.note.clone()),
             expires_at: Some(credentials.access_token_expiry),
-            account: Some(account.clone()),
             credentials: Some(sealed),
             consumer_key_fingerprint: Some(fingerprint.clone()),
             token_key_id: Some(key.key_id.clone()),
@@ -102,6 +164,7 @@ impl Services {
             last_error: None,
             last_checked_at: Some(now),
             version: record.version + 1,
+            account: Some(account.clone()),
             ..record.clone()
         };
         let history = UploadRecord {
@@ -110,29 +173,23 @@ impl Services {
             uploaded_at: now,
             uploaded_by: caller.subject.clone(),
             expires_at: credentials.access_token_expiry,
-            server_uuid: account.server_uuid.clone(),
-            server_name: account.server_name.clone(),
-            admin_id: account.admin_id.clone(),
+            server_uuid: account.server_uuid,
+            server_name: account.server_name,
+            admin_id: account.admin_id,
             consumer_key_fingerprint: fingerprint,
             note: updated.note.clone(),
             key_id: key.key_id.clone(),
         };
-        let key_changes = promotion(key, &server_keys);
+        let key_changes = promotion(key, server_keys);
+
         self.store
             .commit_upload(&updated, record.version, &history, &key_changes)
             .await
-            .map_err(|e| failure::from_store(e, "commit_upload", &caller.tenant, &name))?;
+            .map_err(|e| failure::from_store(e, "commit_upload", &caller.tenant, name))?;
         for change in &key_changes {
             tracing::info!(changed_key = %change.key_id, state = ?change.state, "key state changed");
         }
-
-        let message = notify::renewed(&updated, self.time_zone);
-        if let Err(error) = self.notifier.publish(&message).await {
-            // The token is stored; a lost confirmation must not turn the upload into a failure.
-            tracing::warn!(error = %failure::cause_chain(&error), "renewal notification failed");
-        }
-
-        Ok(ServerView::of(&updated, now, self.time_zone))
+        Ok(updated)
     }
 
     /// Opens the key's private key and decrypts the token off the async worker threads.
@@ -196,7 +253,7 @@ fn match_key<'a>(
     Ok((key, recipient))
 }
 
-/// Refuses a token of another ABM MDM server than the stored one, unless the admin confirmed.
+/// Rejects a token of another ABM MDM server than the stored one, unless the admin confirmed.
 fn check_same_server(stored: Option<&AccountDetails>, uploaded: &AccountDetails, confirmed: bool) -> Result<(), AppError> {
     match stored {
         Some(stored) if stored.server_uuid != uploaded.server_uuid && !confirmed => Err(AppError::with_detail(
@@ -210,8 +267,9 @@ fn check_same_server(stored: Option<&AccountDetails>, uploaded: &AccountDetails,
     }
 }
 
-/// The key state changes an accepted token causes: a staged key becomes current and every
-/// current key of the entry is retired. A token for a current or retired key changes nothing.
+/// Lists the key state changes an accepted token causes: a staged key becomes current and
+/// every current key of the entry is retired. A token for a current or retired key changes
+/// nothing.
 fn promotion(used: &KeyRecord, server_keys: &[KeyRecord]) -> Vec<KeyRecord> {
     if used.state != KeyState::Staged {
         return Vec::new();

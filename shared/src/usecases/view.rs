@@ -1,5 +1,5 @@
-//! What the API answers about an entry and its history: computed from the stored items with
-//! the status policy, and built field by field so that no credential can slip in.
+//! The API's views of an entry and its history: computed from the stored items with the
+//! status policy, and built field by field so that no credential can slip in.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
