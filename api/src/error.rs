@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use deptoken_shared::error::{AppError, ErrorCode, ErrorDetail};
 use deptoken_shared::messages::{self, Lang};
 use deptoken_shared::token::MAX_TOKEN_FILE_BYTES;
-use serde_json::json;
+use serde::Serialize;
 
 use crate::AppState;
 
@@ -65,16 +65,29 @@ pub async fn render_errors(State(state): State<AppState>, request: Request, next
     rendered
 }
 
+/// The error body: `{"error":{"code","message","action"}}`.
+#[derive(Serialize)]
+struct ErrorBody {
+    error: ErrorFields,
+}
+
+#[derive(Serialize)]
+struct ErrorFields {
+    code: &'static str,
+    message: String,
+    action: String,
+}
+
 /// Builds the error body and headers.
 fn render(error: &AppError, status: StatusCode, lang: Lang, tz: chrono_tz::Tz) -> Response {
     let text = messages::render_error(error, lang, tz);
-    let body = json!({
-        "error": {
-            "code": error.code.as_str(),
-            "message": text.message,
-            "action": text.action,
-        }
-    });
+    let body = ErrorBody {
+        error: ErrorFields {
+            code: error.code.as_str(),
+            message: text.message,
+            action: text.action,
+        },
+    };
 
     let mut response = (status, axum::Json(body)).into_response();
     let headers = response.headers_mut();

@@ -7,7 +7,6 @@ use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument;
-use tracing::field::Empty;
 
 pub async fn request_span(request: Request, next: Next) -> Response {
     let route = request
@@ -15,15 +14,13 @@ pub async fn request_span(request: Request, next: Next) -> Response {
         .get::<MatchedPath>()
         .map(|path| path.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".to_owned());
-    let span = tracing::info_span!("http_request", method = %request.method(), route, status = Empty, latency_ms = Empty);
+    let span = tracing::info_span!("http_request", method = %request.method(), route);
     let started = Instant::now();
 
     let response = next.run(request).instrument(span.clone()).await;
 
     let status = response.status().as_u16();
     let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    span.record("status", status);
-    span.record("latency_ms", latency_ms);
     span.in_scope(|| tracing::info!(status, latency_ms, "request finished"));
     response
 }

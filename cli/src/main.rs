@@ -6,6 +6,7 @@ mod loopback;
 mod serve;
 mod simulator;
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -33,6 +34,7 @@ fn main() -> ExitCode {
     deptoken_shared::dep::install_crypto_provider();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .init();
 

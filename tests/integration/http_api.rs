@@ -411,6 +411,7 @@ async fn error_shape_for_every_rejection() {
         assert_eq!(answer.status, status, "{label}");
         assert_eq!(answer.header(header::CONTENT_TYPE), "application/json", "{label}");
         assert_eq!(keys, ["action", "code", "message"], "{label}");
+        assert!(answer.body.starts_with(br#"{"error":{"code":""#), "{label}: code comes first");
         assert_eq!(error["code"], code, "{label}");
         assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()), "{label}");
         assert!(error["action"].is_string(), "{label}");

@@ -51,7 +51,10 @@ impl Services {
     pub async fn upload_token(&self, caller: &Caller, name: &str, request: UploadRequest) -> Result<ServerView, AppError> {
         let outcome = self.try_upload(caller, name, request).await;
         match &outcome {
-            Ok(view) => tracing::info!(expires_at = ?view.expires_at, "upload accepted"),
+            Ok(view) => {
+                let expires_at = view.expires_at.map(|t| t.to_rfc3339()).unwrap_or_default();
+                tracing::info!(%expires_at, "upload accepted");
+            }
             Err(error) if error.code == ErrorCode::InternalError => {}
             Err(error) => tracing::info!(code = %error.code, "upload rejected"),
         }
