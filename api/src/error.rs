@@ -1,7 +1,7 @@
 //! The one place where errors become HTTP responses.
 //!
 //! Handlers return [`ApiError`], whose response carries the [`AppError`] in an extension.
-//! The [`render_errors`] middleware, which knows the request's `Accept-Language`, turns it
+//! The [`render_errors`] middleware, which reads the request's `Accept-Language`, turns it
 //! into `{"error":{"code","message","action"}}`. It also rewrites axum's own plain-text
 //! rejections (bad JSON, wrong content type, body too large, unknown route or method) into
 //! the same shape, so that no client ever sees another error format.

@@ -13,8 +13,12 @@ async fn main() -> Result<(), lambda_http::Error> {
         .without_time()
         .init();
 
-    let config = token_upload::Config::from_env()?;
-    let services = token_upload::build_services(&config)?;
+    let config = token_upload::Config::from_env().inspect_err(|error| {
+        tracing::error!(%error, "invalid configuration");
+    })?;
+    let services = token_upload::build_services(&config).inspect_err(|error| {
+        tracing::error!(error = format!("{error:#}"), "cannot build the adapters");
+    })?;
     tracing::info!(time_zone = %config.time_zone, "token-upload function ready");
 
     lambda_http::run(token_upload::app(services)).await
