@@ -138,7 +138,7 @@ impl Services {
             .list_history(&caller.tenant, &name)
             .await
             .map_err(|e| failure::from_store(e, "list_history", &caller.tenant, &name))?;
-        rows.sort_by(|a, b| b.uploaded_at.cmp(&a.uploaded_at));
+        rows.sort_by_key(|row| std::cmp::Reverse(row.uploaded_at));
 
         Ok(rows.iter().map(HistoryView::of).collect())
     }
