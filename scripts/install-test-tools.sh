@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the tools the tests use: the openssl command (CMS interoperability checks) and
-# moto server in .venv (an AWS API implementation on loopback for the DynamoDB and KMS adapters).
+# Installs the tools the tests use: the openssl command (CMS interoperability checks), curl,
+# and moto server in .venv (an AWS API implementation on loopback for the DynamoDB and KMS
+# adapters; scripts/test.sh starts it).
 # Idempotent: installs only what is missing. Needs root (or sudo) for Debian packages.
 set -euo pipefail
 
@@ -8,6 +9,7 @@ cd "$(dirname "$0")/.."
 
 missing=()
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
 
 if ((${#missing[@]})); then
     echo "==> installing Debian packages: ${missing[*]}"

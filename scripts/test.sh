@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace: unit tests, the integration suites against OpenSSL, the
-# DEP simulator and SQLite, and the doc tests. Installs what the tests need when it is missing.
+# DEP simulator, SQLite and moto server (DynamoDB and KMS on loopback), and the doc tests.
+# Installs what the tests need when it is missing.
 #
 # Usage: scripts/test.sh [extra cargo test arguments]
 # Under CI=true a missing fixture or tool fails the run instead of skipping tests.
@@ -9,6 +10,24 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-test-tools.sh
+
+# moto server for the AWS adapter tests: a free port on 127.0.0.1, stopped on exit.
+moto_port=$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p target
+.venv/bin/moto_server -H 127.0.0.1 -p "$moto_port" >target/moto-server.log 2>&1 &
+moto_pid=$!
+trap 'kill "$moto_pid" 2>/dev/null || true' EXIT
+
+deadline=$((SECONDS + 10))
+until curl -fsS -o /dev/null "http://127.0.0.1:$moto_port/moto-api/data.json"; do
+    if ! kill -0 "$moto_pid" 2>/dev/null || ((SECONDS >= deadline)); then
+        echo "moto server did not start on 127.0.0.1:$moto_port; see target/moto-server.log" >&2
+        exit 1
+    fi
+    sleep 0.2
+done
+export DEPTOKEN_MOTO_ENDPOINT="http://127.0.0.1:$moto_port"
+echo "==> moto server on $DEPTOKEN_MOTO_ENDPOINT (pid $moto_pid)"
 
 echo "==> cargo test --workspace"
 cargo test --workspace --locked "$@"

@@ -1,6 +1,7 @@
 //! Cross-crate integration tests against real components: OpenSSL, the real Apple-issued
 //! token, the DEP simulator on loopback and the SQLite store. One binary keeps link time down.
 
+mod aws;
 mod conformance;
 mod dep_client;
 mod dep_sim;

@@ -10,5 +10,5 @@ pub mod dynamo;
 pub mod kms;
 
 pub use config::{AwsAdapters, AwsConfig, ConfigError, https_client, load_sdk_config};
-pub use dynamo::{DynamoStore, create_table};
+pub use dynamo::{DynamoStore, SWEEP_INDEX, SWEEP_SHARDS, create_table};
 pub use kms::{KmsCredentialSealer, KmsKeyVault};

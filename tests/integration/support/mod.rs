@@ -1,5 +1,7 @@
 //! Helpers shared by the integration suites: fixture and tool discovery.
 
+pub mod moto;
+
 use std::path::PathBuf;
 
 /// Whether the run is in CI, where a missing fixture or tool is a failure, not a skip.

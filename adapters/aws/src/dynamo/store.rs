@@ -28,6 +28,15 @@ enum Condition {
     Version(u64),
 }
 
+/// Checks that a record's `version` is one more than the expected stored version.
+fn check_version_step(version: u64, expected_version: u64) -> Result<(), StoreError> {
+    if expected_version.checked_add(1) == Some(version) {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict)
+    }
+}
+
 impl DynamoStore {
     /// Builds a transactional put of `item` under `condition`.
     fn transact_put(&self, item: Item, condition: &Condition) -> Result<TransactWriteItem, StoreError> {
@@ -113,6 +122,8 @@ impl Store for DynamoStore {
     }
 
     async fn update_server(&self, server: &ServerRecord, expected_version: u64) -> Result<(), StoreError> {
+        check_version_step(server.version, expected_version)?;
+
         self.put_conditional(server_item(server)?, Condition::Version(expected_version)).await
     }
 
@@ -123,6 +134,8 @@ impl Store for DynamoStore {
         history: &UploadRecord,
         key_changes: &[KeyRecord],
     ) -> Result<(), StoreError> {
+        check_version_step(server.version, expected_version)?;
+
         let mut items = Vec::with_capacity(2 + key_changes.len());
         items.push(self.transact_put(server_item(server)?, &Condition::Version(expected_version))?);
         // A history row with the same time would be a duplicate delivery: it must not overwrite.
@@ -209,7 +222,10 @@ impl Store for DynamoStore {
     async fn put_key(&self, key: &KeyRecord, expected_version: Option<u64>) -> Result<(), StoreError> {
         let condition = match expected_version {
             None => Condition::Absent(ConditionFailure::AlreadyExists),
-            Some(expected) => Condition::Version(expected),
+            Some(expected) => {
+                check_version_step(key.version, expected)?;
+                Condition::Version(expected)
+            }
         };
 
         self.put_conditional(key_item(key)?, condition).await
