@@ -490,3 +490,19 @@ async fn openapi_documents_every_route() {
         }
     }
 }
+
+#[test]
+fn openapi_error_codes_match_enum() {
+    let document: Value = serde_json::from_str(deptoken_api::OPENAPI_JSON).expect("valid JSON");
+    let documented: Vec<String> = document["components"]["schemas"]["ErrorCode"]["enum"]
+        .as_array()
+        .map(|codes| codes.iter().filter_map(|c| c.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+
+    let expected: Vec<String> = deptoken_shared::error::ErrorCode::ALL
+        .iter()
+        .map(|code| code.as_str().to_owned())
+        .collect();
+
+    assert_eq!(documented, expected);
+}
