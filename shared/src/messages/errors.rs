@@ -7,7 +7,7 @@ use crate::error::{AppError, ErrorCode, ErrorDetail};
 
 use super::Lang;
 
-/// What an error tells the admin: what failed and what to do.
+/// The text of an error for the admin: what failed and what to do next.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ErrorText {
     pub message: String,
