@@ -13,11 +13,11 @@ mod trace;
 
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::{Extension, Router};
 use axum::middleware;
 use axum::routing::{get, post, put};
-use deptoken_shared::usecases::Services;
+use deptoken_shared::usecases::{Services, SweepRunner};
 
 pub use error::ApiError;
 pub use identity::{Authenticated, IdentitySource};
@@ -41,13 +41,23 @@ pub struct AppState {
 
 /// Builds the API router with every route, the error rendering and the request span.
 pub fn router(services: Arc<Services>, identity: IdentitySource) -> Router {
+    build_router(services, identity, None)
+}
+
+/// Builds the local runner's router: every route of [`router`] plus `POST /v1/sweep`, which
+/// runs `sweeper`. The Lambda function never serves that route.
+pub fn local_router(services: Arc<Services>, identity: IdentitySource, sweeper: SweepRunner) -> Router {
+    build_router(services, identity, Some(sweeper))
+}
+
+fn build_router(services: Arc<Services>, identity: IdentitySource, sweeper: Option<SweepRunner>) -> Router {
     let state = AppState {
         services,
         identity: Arc::new(identity),
     };
 
     let upload = put(routes::token::upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BODY_BYTES));
-    Router::new()
+    let mut app = Router::new()
         .route("/v1/servers", post(routes::servers::create).get(routes::servers::list))
         .route(
             "/v1/servers/{name}",
@@ -60,7 +70,12 @@ pub fn router(services: Arc<Services>, identity: IdentitySource) -> Router {
         .route("/v1/servers/{name}/token", upload)
         .route("/v1/servers/{name}/check", post(routes::token::check))
         .route("/v1/servers/{name}/history", get(routes::servers::history))
-        .route("/v1/openapi.json", get(routes::openapi::document))
+        .route("/v1/openapi.json", get(routes::openapi::document));
+    if let Some(sweeper) = sweeper {
+        app = app.route("/v1/sweep", post(routes::sweep::run).layer(Extension(sweeper)));
+    }
+
+    app
         .fallback(routes::fallback::not_found)
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY_BYTES))
         .layer(middleware::from_fn_with_state(state.clone(), error::render_errors))

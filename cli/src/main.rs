@@ -5,6 +5,7 @@ mod inspect;
 mod loopback;
 mod serve;
 mod simulator;
+mod sweep;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -27,6 +28,8 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// Run the DEP simulator alone.
     DepSim(simulator::DepSimArgs),
+    /// Run one expiry sweep over the local store, write due notifications to the outbox, and print the report as JSON.
+    Sweep(sweep::SweepArgs),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +45,7 @@ fn main() -> ExitCode {
         Command::Inspect(args) => inspect::run(&args),
         Command::Serve(args) => run_async(serve::run(args)),
         Command::DepSim(args) => run_async(simulator::run(args)),
+        Command::Sweep(args) => run_async(sweep::run(args)),
     }
 }
 

@@ -6,17 +6,20 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use chrono::NaiveTime;
 use chrono_tz::Tz;
-use clap::Args;
+use clap::{ArgAction, Args};
 use deptoken_api::IdentitySource;
 use deptoken_embedded::{LocalKeyVault, OutboxNotifier, SqliteStore};
-use deptoken_shared::clock::SystemClock;
+use deptoken_shared::Lang;
+use deptoken_shared::clock::{Clock, SystemClock};
 use deptoken_shared::dep::{APPLE_DEP_BASE_URL, DepClient, DepClientConfig};
 use deptoken_shared::domain::{Caller, Role, TenantId};
-use deptoken_shared::usecases::Services;
+use deptoken_shared::usecases::{NotificationSettings, Services, SweepOptions, SweepRunner};
 
 use crate::loopback::parse_loopback;
 use crate::simulator;
+use crate::sweep::{parse_lang, parse_time_of_day, spawn_daily};
 
 /// The simulator's preferred address when `--simulator` is given; any free port otherwise.
 const SIMULATOR_ADDR: &str = "127.0.0.1:8090";
@@ -44,6 +47,18 @@ pub struct ServeArgs {
     /// Timeout of one DEP API request, in seconds.
     #[arg(long, default_value_t = 30)]
     dep_timeout_seconds: u64,
+    /// Local time (HH:MM, in --time-zone) of the daily sweep.
+    #[arg(long, default_value = "09:00", value_parser = parse_time_of_day)]
+    sweep_at: NaiveTime,
+    /// Whether the sweep asks the DEP API about every unexpired token (true or false).
+    #[arg(long, default_value_t = true, action = ArgAction::Set)]
+    sweep_check_apple: bool,
+    /// Language of the notification texts: ja or en.
+    #[arg(long, default_value = "ja", value_parser = parse_lang)]
+    lang: Lang,
+    /// Admin portal address linked from the e-mail texts (this runner's address when not given).
+    #[arg(long)]
+    portal_url: Option<String>,
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -60,18 +75,36 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         (None, None) => APPLE_DEP_BASE_URL.to_owned(),
     };
 
-    let services = build_services(&args.data_dir, &dep_url, args.dep_timeout_seconds, args.time_zone)?;
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.addr))?;
+    let api_url = format!("http://{}", listener.local_addr()?);
+
+    let notifications = NotificationSettings {
+        lang: args.lang,
+        portal_url: Some(args.portal_url.clone().unwrap_or_else(|| api_url.clone())),
+        ..NotificationSettings::default()
+    };
+    let services = build_services(
+        &args.data_dir,
+        &dep_url,
+        args.dep_timeout_seconds,
+        args.time_zone,
+        Arc::new(SystemClock),
+        notifications,
+    )?;
     let caller = Caller {
         tenant,
         role: Role::Admin,
         subject: "local".to_owned(),
     };
-    let app = deptoken_api::router(services, IdentitySource::Fixed(caller.clone()));
+    let sweeper = SweepRunner::new(SweepOptions {
+        check_apple: args.sweep_check_apple,
+        ..SweepOptions::default()
+    });
+    let daily = spawn_daily(services.clone(), sweeper.clone(), args.sweep_at);
+    let app = deptoken_api::local_router(services, IdentitySource::Fixed(caller.clone()), sweeper);
 
-    let listener = tokio::net::TcpListener::bind(args.addr)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.addr))?;
-    let api_url = format!("http://{}", listener.local_addr()?);
     tracing::info!(%api_url, tenant = %caller.tenant, data_dir = %args.data_dir.display(), %dep_url, "local runner started");
     println!("deptoken API: {api_url}");
     if let Some(running) = &simulator {
@@ -83,12 +116,20 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the HTTP server failed")?;
+    daily.abort();
     tracing::info!("local runner stopped");
     Ok(())
 }
 
 /// Wires the use cases on the SQLite store, the local key vault and the outbox under `dir`.
-fn build_services(dir: &Path, dep_url: &str, dep_timeout_seconds: u64, time_zone: Tz) -> anyhow::Result<Arc<Services>> {
+pub(crate) fn build_services(
+    dir: &Path,
+    dep_url: &str,
+    dep_timeout_seconds: u64,
+    time_zone: Tz,
+    clock: Arc<dyn Clock>,
+    notifications: NotificationSettings,
+) -> anyhow::Result<Arc<Services>> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create the data folder {}", dir.display()))?;
     let vault = Arc::new(LocalKeyVault::open(dir)?);
     let dep = DepClient::new(DepClientConfig {
@@ -103,8 +144,9 @@ fn build_services(dir: &Path, dep_url: &str, dep_timeout_seconds: u64, time_zone
         sealer: vault,
         dep: Arc::new(dep),
         notifier: Arc::new(OutboxNotifier::open(&dir.join("outbox.jsonl"))?),
-        clock: Arc::new(SystemClock),
+        clock,
         time_zone,
+        notifications,
     }))
 }
 

@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{KeyId, ServerName, TenantId};
 use crate::error::ErrorCode;
 
+#[cfg(test)]
+pub(crate) mod test_support;
+
 /// What Apple's `GET /account` returned for a token. Never holds a secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct AccountDetails {
@@ -84,8 +87,93 @@ pub struct ServerRecord {
     /// Apple's verdict at the last check: `None` when Apple accepted the token.
     pub last_error: Option<ErrorCode>,
     pub last_checked_at: Option<DateTime<Utc>>,
+    /// The notification stage last recorded for the current token: written by the sweep
+    /// (and reset to `renewed` by an upload), it is the change that triggers a notification.
+    #[serde(default)]
+    pub stage: Option<Stage>,
+    /// The stage whose notification was last published; the notifier sets it after publishing.
+    /// A notification is pending while it differs from `stage`.
+    #[serde(default)]
+    pub notified_stage: Option<Stage>,
+    /// The most urgent countdown stage (`days_60` … `expired`) recorded for the current token,
+    /// kept while a broken state takes `stage`, so that no countdown stage is sent twice.
+    #[serde(default)]
+    pub countdown_stage: Option<Stage>,
+    /// The `consumer_key_fingerprint` of the token the stage fields belong to. When it differs
+    /// from the stored token's, the stages start again for that token.
+    #[serde(default)]
+    pub stage_fingerprint: Option<String>,
     /// Increases by one on every write; every write is conditional on the previous value.
     pub version: u64,
+}
+
+/// A notification stage: the reason to tell the tenant's recipients about a token. Each stage
+/// is sent once per token (see [`crate::policy`] for when each is reached).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Stage {
+    /// A new token was accepted: the confirmation after an upload.
+    #[serde(rename = "renewed")]
+    Renewed,
+    #[serde(rename = "days_60")]
+    Days60,
+    #[serde(rename = "days_30")]
+    Days30,
+    #[serde(rename = "days_14")]
+    Days14,
+    #[serde(rename = "days_7")]
+    Days7,
+    #[serde(rename = "days_3")]
+    Days3,
+    #[serde(rename = "days_1")]
+    Days1,
+    /// The expiry has passed.
+    #[serde(rename = "expired")]
+    Expired,
+    /// Apple rejects the token: revoked, superseded, account deleted or password changed,
+    /// server removed in ABM.
+    #[serde(rename = "token_rejected")]
+    TokenRejected,
+    /// Apple reports Terms and Conditions that nobody has accepted in ABM yet.
+    #[serde(rename = "terms_not_accepted")]
+    TermsNotAccepted,
+}
+
+impl Stage {
+    /// Every stage, the countdown in order of urgency first.
+    pub const ALL: [Stage; 10] = [
+        Stage::Renewed,
+        Stage::Days60,
+        Stage::Days30,
+        Stage::Days14,
+        Stage::Days7,
+        Stage::Days3,
+        Stage::Days1,
+        Stage::Expired,
+        Stage::TokenRejected,
+        Stage::TermsNotAccepted,
+    ];
+
+    /// Returns the stable snake_case name, as stored and as the notification `kind`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Renewed => "renewed",
+            Stage::Days60 => "days_60",
+            Stage::Days30 => "days_30",
+            Stage::Days14 => "days_14",
+            Stage::Days7 => "days_7",
+            Stage::Days3 => "days_3",
+            Stage::Days1 => "days_1",
+            Stage::Expired => "expired",
+            Stage::TokenRejected => "token_rejected",
+            Stage::TermsNotAccepted => "terms_not_accepted",
+        }
+    }
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// One accepted upload (`TENANT#<tenant>` / `SERVER#<name>#UPLOAD#<time>`). Never holds a secret.

@@ -71,6 +71,14 @@ pub trait Store: Send + Sync {
     /// Writes a key. With `expected_version: None` the key must not exist (`AlreadyExists`);
     /// otherwise the stored version must match (`Conflict`), and `key.version` is one more.
     async fn put_key(&self, key: &KeyRecord, expected_version: Option<u64>) -> Result<(), StoreError>;
+
+    /// Lists every DEP server entry of every tenant, in no particular order, for the sweep.
+    ///
+    /// The outer error means the listing failed as a whole. An item that cannot be read is an
+    /// inner error (`Corrupt`) in its place, so that one bad item does not hide the others.
+    /// The listing may lag behind the latest writes (an eventually consistent index), so
+    /// callers write back only conditionally on the version they read.
+    async fn list_all_servers(&self) -> Result<Vec<Result<ServerRecord, StoreError>>, StoreError>;
 }
 
 /// Errors of the key vault and the credential sealer. A wrong tenant, key id or server in the

@@ -13,7 +13,7 @@ use deptoken_shared::dep::{DepClient, DepClientConfig};
 use deptoken_shared::domain::{Caller, Role, ServerName, TenantId};
 use deptoken_shared::model::{KeyRecord, ServerRecord, UploadRecord};
 use deptoken_shared::ports::Store;
-use deptoken_shared::usecases::Services;
+use deptoken_shared::usecases::{NotificationSettings, Services};
 use tempfile::TempDir;
 
 /// The tenant every suite acts as.
@@ -76,6 +76,7 @@ impl Harness {
             notifier: Arc::new(notifier),
             clock: clock.clone(),
             time_zone: chrono_tz::Asia::Tokyo,
+            notifications: NotificationSettings::default(),
         });
         Self {
             services,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::{Duration as Days, SecondsFormat, Utc};
 use deptoken_shared::error::{AppError, ErrorCode, ErrorDetail};
-use deptoken_shared::model::{KeyState, TokenStatus};
+use deptoken_shared::model::{KeyState, Stage, TokenStatus};
 use deptoken_shared::token::MAX_TOKEN_FILE_BYTES;
 use deptoken_shared::usecases::UploadRequest;
 use serde_json::json;
@@ -79,7 +79,8 @@ async fn upload_happy_path_stores_token() {
     assert_eq!(view.uploaded_by.as_deref(), Some("admin@acme.example"));
     assert_eq!(view.last_error, None);
     assert_eq!(record.expires_at, view.expires_at);
-    assert_eq!(record.version, 2);
+    // The upload is version 2; marking the `renewed` confirmation as sent is version 3.
+    assert_eq!(record.version, 3);
     assert!(record.credentials.is_some());
     assert_eq!(stored.history.len(), 1);
     assert_eq!(stored.history[0].consumer_key_fingerprint, record.consumer_key_fingerprint.clone().unwrap_or_default());
@@ -95,9 +96,12 @@ async fn upload_publishes_renewed_notification() {
     entry_with_token(&harness, "tokyo").await;
 
     let lines = harness.outbox_lines();
+    let record = harness.snapshot("tokyo").await.server.expect("entry stored");
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].contains("\"renewed\""), "{}", lines[0]);
     assert!(!contains_credential(&lines[0]), "{}", lines[0]);
+    assert_eq!(record.stage, Some(Stage::Renewed));
+    assert_eq!(record.notified_stage, Some(Stage::Renewed));
 }
 
 #[tokio::test]

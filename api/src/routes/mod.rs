@@ -4,4 +4,5 @@ pub mod certificate;
 pub mod fallback;
 pub mod openapi;
 pub mod servers;
+pub mod sweep;
 pub mod token;

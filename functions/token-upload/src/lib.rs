@@ -13,7 +13,7 @@ use deptoken_api::IdentitySource;
 use deptoken_embedded::{LocalKeyVault, OutboxNotifier, SqliteStore};
 use deptoken_shared::clock::SystemClock;
 use deptoken_shared::dep::{DepClient, DepClientConfig};
-use deptoken_shared::usecases::Services;
+use deptoken_shared::usecases::{NotificationSettings, Services};
 
 pub use config::{Config, ConfigError, StoreBackend};
 
@@ -42,6 +42,7 @@ pub fn build_services(config: &Config) -> anyhow::Result<Arc<Services>> {
                 notifier: Arc::new(OutboxNotifier::open(&data_dir.join("outbox.jsonl"))?),
                 clock: Arc::new(SystemClock),
                 time_zone: config.time_zone,
+                notifications: NotificationSettings::default(),
             }
         }
     };

@@ -2,8 +2,12 @@
 //! One catalogue serves the API, the command-line program and (later) the admin portal.
 
 mod errors;
+mod notifications;
 
 pub use errors::{ErrorText, format_instant, render_error};
+pub use notifications::{
+    NotificationFacts, NotificationText, SMS_GSM7_SEPTETS, SMS_UCS2_UNITS, render_notification, sms_fits,
+};
 
 /// The language of user-facing text. Japanese unless the caller prefers English.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]

@@ -2,7 +2,7 @@
 //! and Conditions in ABM.
 
 use crate::dep::DepError;
-use crate::domain::{Caller, ServerName};
+use crate::domain::{Caller, ServerName, TenantId};
 use crate::error::{AppError, ErrorCode, ErrorDetail};
 use crate::model::ServerRecord;
 use crate::secret::SecretText;
@@ -27,7 +27,7 @@ impl Services {
         let name = ServerName::parse(name)?;
         let record = self.load_server(caller, &name).await?;
 
-        let credentials = self.open_credentials(caller, &name, &record).await?;
+        let credentials = self.open_credentials(&caller.tenant, &name, &record).await?;
         let verdict = self.dep.fetch_account(&credentials).await;
         drop(credentials);
 
@@ -61,9 +61,9 @@ impl Services {
     }
 
     /// Opens the entry's sealed credentials.
-    async fn open_credentials(
+    pub(super) async fn open_credentials(
         &self,
-        caller: &Caller,
+        tenant: &TenantId,
         name: &ServerName,
         record: &ServerRecord,
     ) -> Result<TokenCredentials, AppError> {
@@ -75,24 +75,24 @@ impl Services {
         };
 
         Ok(TokenCredentials {
-            consumer_key: self.open_one(caller, name, &sealed.consumer_key).await?,
-            consumer_secret: self.open_one(caller, name, &sealed.consumer_secret).await?,
-            access_token: self.open_one(caller, name, &sealed.access_token).await?,
-            access_secret: self.open_one(caller, name, &sealed.access_secret).await?,
+            consumer_key: self.open_one(tenant, name, &sealed.consumer_key).await?,
+            consumer_secret: self.open_one(tenant, name, &sealed.consumer_secret).await?,
+            access_token: self.open_one(tenant, name, &sealed.access_token).await?,
+            access_secret: self.open_one(tenant, name, &sealed.access_secret).await?,
             access_token_expiry: expires_at,
         })
     }
 
-    async fn open_one(&self, caller: &Caller, name: &ServerName, sealed: &str) -> Result<SecretText, AppError> {
+    async fn open_one(&self, tenant: &TenantId, name: &ServerName, sealed: &str) -> Result<SecretText, AppError> {
         self.sealer
-            .open(&caller.tenant, name, sealed)
+            .open(tenant, name, sealed)
             .await
-            .map_err(|e| failure::from_vault(e, "open_credentials", &caller.tenant, name))
+            .map_err(|e| failure::from_vault(e, "open_credentials", tenant, name))
     }
 }
 
 /// Whether Apple gave no verdict on the token, so that the caller should retry later.
-fn is_unanswered(error: &DepError) -> bool {
+pub(super) fn is_unanswered(error: &DepError) -> bool {
     matches!(
         error,
         DepError::Unavailable { .. } | DepError::RateLimited { .. } | DepError::Protocol { .. }
@@ -100,7 +100,7 @@ fn is_unanswered(error: &DepError) -> bool {
 }
 
 /// Returns the code stored as `last_error`. Transient failures are all `apple_unavailable`.
-fn stored_code_of(error: &DepError) -> ErrorCode {
+pub(super) fn stored_code_of(error: &DepError) -> ErrorCode {
     match error {
         DepError::Unavailable { .. } | DepError::RateLimited { .. } => ErrorCode::AppleUnavailable,
         other => AppError::from(other.clone()).code,

@@ -11,6 +11,7 @@ mod check;
 mod failure;
 mod notify;
 mod servers;
+mod sweep;
 mod upload;
 mod view;
 
@@ -18,11 +19,17 @@ use std::sync::Arc;
 
 use chrono_tz::Tz;
 
+use crate::Lang;
 use crate::clock::Clock;
 use crate::ports::{CredentialSealer, DepApi, KeyVault, Notifier, Store};
 
 pub use certificate::{CertificateDownload, KeyView};
+pub use notify::{NotifyFailure, NotifyOutcome};
 pub use servers::{MAX_DISPLAY_NAME_CHARS, MAX_NOTE_CHARS};
+pub use sweep::{
+    EntryRef, LocalSweep, NotifyCounts, OutcomeCounts, RetryPolicy, StatusCounts, SweepChange, SweepFailure,
+    SweepOptions, SweepReport, SweepRunner, next_daily_run,
+};
 pub use upload::UploadRequest;
 pub use view::{AccountView, HistoryView, ServerView};
 
@@ -37,4 +44,30 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     /// The tenant's time zone: days left and dates in messages are counted in it.
     pub time_zone: Tz,
+    /// How notifications are written and delivered.
+    pub notifications: NotificationSettings,
+}
+
+/// The notification settings of the deployment.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NotificationSettings {
+    /// The language of notification texts (Japanese unless configured otherwise).
+    // TODO: read the language per tenant once tenants have settings of their own.
+    pub lang: Lang,
+    /// The admin portal's address, linked from e-mail bodies; no link when `None`.
+    pub portal_url: Option<String>,
+    pub delivery: Delivery,
+}
+
+/// Who publishes the message of a newly recorded stage.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Delivery {
+    /// The use case that records the stage publishes it right after its write: the upload
+    /// sends its `renewed` confirmation itself. The local runner and the tests work this way,
+    /// and call [`Services::notify_entry`] after a sweep.
+    #[default]
+    Direct,
+    /// Use cases only record the stage; a consumer of the table's change stream calls
+    /// [`Services::notify_record`] for each changed entry.
+    Stream,
 }

@@ -54,6 +54,10 @@ impl Services {
             uploaded_by: None,
             last_error: None,
             last_checked_at: None,
+            stage: None,
+            notified_stage: None,
+            countdown_stage: None,
+            stage_fingerprint: None,
             version: 1,
         };
 

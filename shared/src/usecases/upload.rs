@@ -8,14 +8,14 @@ use crate::domain::{Caller, ServerName};
 use crate::error::{AppError, ErrorCode, ErrorDetail};
 use crate::keys::{self, MdmPrivateKey};
 use crate::model::{AccountDetails, KeyRecord, KeyState, SealedCredentials, ServerRecord, UploadRecord};
+use crate::policy::StageFields;
 use crate::secret::SecretText;
 use crate::token::{self, EncryptedToken, RecipientId, TokenCredentials};
 
 use super::failure;
-use super::notify;
 use super::servers::{MAX_NOTE_CHARS, clean_text};
 use super::view::ServerView;
-use super::Services;
+use super::{Delivery, Services};
 
 /// An uploaded token file and what came with it.
 #[derive(Debug, Clone, Default)]
@@ -43,7 +43,7 @@ impl Services {
     /// the entry's keys (every state) → decrypt → reject an expired token → read the account
     /// from Apple. Then it rejects a token of another ABM server unless confirmed, seals the
     /// credentials, stores the entry, history row and key promotion in one conditional write
-    /// and sends the `renewed` notification.
+    /// with the stage reset to `renewed`, and (with [`Delivery::Direct`]) sends the confirmation.
     ///
     /// Any error leaves the stored entry, history and keys unchanged. A token made for the
     /// staged key promotes it to current and retires the previous current key.
@@ -86,10 +86,12 @@ impl Services {
         let now = self.clock.now();
         let updated = self.store_accepted(caller, &record, &server_keys, verified, note, now).await?;
 
-        let message = notify::renewed(&updated, self.time_zone);
-        if let Err(error) = self.notifier.publish(&message).await {
-            // The token is stored; a lost confirmation must not turn the upload into a failure.
-            tracing::warn!(error = %failure::cause_chain(&error), "renewal notification failed");
+        if self.notifications.delivery == Delivery::Direct {
+            if let Err(error) = self.notify_record(&updated).await {
+                // The token is stored and the stage stays pending, so the next sweep sends the
+                // confirmation; a failed message must not turn the upload into a failure.
+                tracing::warn!(error = %failure::cause_chain(&error), "renewal notification failed");
+            }
         }
 
         Ok(ServerView::of(&updated, now, self.time_zone))
@@ -156,7 +158,7 @@ impl Services {
         let name = &record.name;
         let sealed = self.seal_credentials(caller, name, &credentials).await?;
 
-        let updated = ServerRecord {
+        let mut updated = ServerRecord {
             note: note.or_else(|| record.note.clone()),
             expires_at: Some(credentials.access_token_expiry),
             credentials: Some(sealed),
@@ -170,6 +172,8 @@ impl Services {
             account: Some(account.clone()),
             ..record.clone()
         };
+        // A new token starts its stages over, with the `renewed` confirmation due.
+        StageFields::renewed(&fingerprint).write_to(&mut updated);
         let history = UploadRecord {
             tenant: caller.tenant.clone(),
             server: name.clone(),

@@ -16,7 +16,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use deptoken_shared::domain::{KeyId, ServerName, TenantId};
 use deptoken_shared::error::ErrorCode;
-use deptoken_shared::model::{AccountDetails, KeyRecord, KeyState, SealedCredentials, ServerRecord, UploadRecord};
+use deptoken_shared::model::{
+    AccountDetails, KeyRecord, KeyState, SealedCredentials, ServerRecord, Stage, UploadRecord,
+};
 use deptoken_shared::ports::{StoreError, VaultError};
 
 /// Returns a tenant id that no other call in this process run returns, e.g. `acme-4711-3`.
@@ -76,6 +78,10 @@ pub fn sample_server(tenant: &TenantId, name: &str) -> ServerRecord {
         uploaded_by: Some("admin@example.co.jp".to_owned()),
         last_error: Some(ErrorCode::TermsNotAccepted),
         last_checked_at: Some(at(120)),
+        stage: Some(Stage::TermsNotAccepted),
+        notified_stage: Some(Stage::Days30),
+        countdown_stage: Some(Stage::Days30),
+        stage_fingerprint: Some("0123456789abcdef".to_owned()),
         version: 1,
     }
 }

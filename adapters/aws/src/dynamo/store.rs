@@ -14,6 +14,7 @@ use super::items::{
 };
 use super::keys::{KEY_PREFIX, KIND, PK, SERVER_PREFIX, SK, history_prefix, partition_key, server_sort_key};
 use super::query::{PrefixQuery, primary_key};
+use super::sweep::DEFAULT_SCAN_SEGMENTS;
 
 const NOT_EXISTS: &str = "attribute_not_exists(pk)";
 const VERSION_MATCHES: &str = "version = :expected";
@@ -229,5 +230,9 @@ impl Store for DynamoStore {
         };
 
         self.put_conditional(key_item(key)?, condition).await
+    }
+
+    async fn list_all_servers(&self) -> Result<Vec<Result<ServerRecord, StoreError>>, StoreError> {
+        self.scan_all_servers(DEFAULT_SCAN_SEGMENTS).await
     }
 }

@@ -9,6 +9,10 @@ use super::errors::{ConditionFailure, from_sdk};
 use super::items::{Item, item_location, server_from_item};
 use super::keys::SWEEP_INDEX;
 
+/// Parallel Scan segments of [`Store::list_all_servers`](deptoken_shared::ports::Store::list_all_servers).
+/// Each segment is one sequential chain of pages, so this many requests run at once.
+pub(crate) const DEFAULT_SCAN_SEGMENTS: u32 = 8;
+
 /// DynamoDB accepts at most this many Scan segments.
 const MAX_SEGMENTS: u32 = 1_000_000;
 

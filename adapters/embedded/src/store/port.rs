@@ -182,6 +182,10 @@ impl Store for SqliteStore {
             }
         }
     }
+
+    async fn list_all_servers(&self) -> Result<Vec<Result<ServerRecord, StoreError>>, StoreError> {
+        SqliteStore::list_all_servers(self).await
+    }
 }
 
 /// Checks that a conditional write carries the version after `expected`, as the port's
