@@ -99,8 +99,8 @@ pub struct GeneratedKey {
 }
 
 /// Generates an RSA-2048 key pair and a self-signed certificate with a random positive
-/// serial and a subject naming the tenant and the server, valid from `now` for 10 years.
-/// Uses the thread-local CSPRNG of `rand`.
+/// serial and a subject naming the tenant and the server, valid from one hour before `now`
+/// until 10 years after it. Uses the thread-local CSPRNG of `rand`.
 pub fn generate_mdm_key(
     tenant: &TenantId,
     server: &ServerName,
