@@ -46,6 +46,27 @@ mod dynamo_store {
     }
 
     store_conformance_tests!(make);
+
+    #[tokio::test]
+    async fn list_all_servers_isolates_corrupt_item() {
+        let Some(moto) = Moto::connect().await else { return };
+        let table = moto.create_table().await;
+        let store = DynamoStore::new(moto.dynamodb.clone(), &table);
+
+        crate::conformance::store::list_all_servers_isolates_corrupt_item(&store, async |tenant, name| {
+            moto.dynamodb
+                .update_item()
+                .table_name(&table)
+                .key("pk", AttributeValue::S(format!("TENANT#{tenant}")))
+                .key("sk", AttributeValue::S(format!("SERVER#{name}")))
+                .update_expression("SET display_name = :number")
+                .expression_attribute_values(":number", AttributeValue::N("7".to_owned()))
+                .send()
+                .await
+                .expect("damage the entry");
+        })
+        .await;
+    }
 }
 
 /// Both KMS ports as one value, for the conformance checks that move a sealed value from one

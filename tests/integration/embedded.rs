@@ -47,6 +47,25 @@ mod sqlite_file {
     }
 
     store_conformance_tests!(make);
+
+    #[tokio::test]
+    async fn list_all_servers_isolates_corrupt_item() {
+        let (store, dir) = make().await;
+        let path = dir.path().join("deptoken.sqlite3");
+
+        crate::conformance::store::list_all_servers_isolates_corrupt_item(&store, async |tenant, name| {
+            // A second connection to the same file, as another process would write it.
+            let connection = rusqlite::Connection::open(&path).expect("open the store file");
+            let changed = connection
+                .execute(
+                    "UPDATE items SET body = '{\"display_name\": 7' WHERE pk = ?1 AND sk = ?2",
+                    (format!("TENANT#{tenant}"), format!("SERVER#{name}")),
+                )
+                .expect("damage the entry");
+            assert_eq!(changed, 1, "the entry to damage exists");
+        })
+        .await;
+    }
 }
 
 mod local_vault {

@@ -193,6 +193,7 @@ macro_rules! store_conformance_tests {
             list_servers_ordered_by_name,
             list_servers_returns_only_entries,
             list_servers_beyond_one_page,
+            list_all_servers_spans_tenants,
             list_history_newest_first,
             list_history_only_of_its_entry,
             list_history_beyond_one_page,

@@ -2,7 +2,7 @@
 //! succeed or fail as one, complete and ordered listings, and tenant separation.
 
 use chrono::Duration;
-use deptoken_shared::domain::TenantId;
+use deptoken_shared::domain::{ServerName, TenantId};
 use deptoken_shared::model::{KeyRecord, KeyState, ServerRecord, UploadRecord};
 use deptoken_shared::ports::Store;
 
@@ -262,6 +262,54 @@ pub async fn list_servers_beyond_one_page(store: &dyn Store) {
     let listed = store.list_servers(&tenant).await.unwrap();
 
     assert_eq!(names(&listed), expected);
+}
+
+/// Lists the entries of `tenants` that `list_all_servers` returned, ordered by tenant and
+/// name, and counts the inner errors.
+async fn all_servers_of(store: &dyn Store, tenants: &[&TenantId]) -> (Vec<ServerRecord>, usize) {
+    let listed = store.list_all_servers().await.unwrap();
+    let errors = listed.iter().filter(|item| item.is_err()).count();
+    let mut servers: Vec<ServerRecord> = listed
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|server| tenants.contains(&&server.tenant))
+        .collect();
+    servers.sort_by(|a, b| (&a.tenant, &a.name).cmp(&(&b.tenant, &b.name)));
+    (servers, errors)
+}
+
+pub async fn list_all_servers_spans_tenants(store: &dyn Store) {
+    let first = unique_tenant("all-first");
+    let second = unique_tenant("all-second");
+    let (tokyo, _) = create(store, &first, "tokyo").await;
+    let (osaka, _) = create(store, &first, "osaka").await;
+    let (nagoya, _) = create(store, &second, "nagoya").await;
+    let history = sample_upload(&first, "tokyo", at(600));
+    let uploaded = next_version(&tokyo, "uploaded");
+    store.commit_upload(&uploaded, tokyo.version, &history, &[]).await.unwrap();
+    let extra_key = sample_key(&second, "nagoya", "nagoya-key-2", KeyState::Staged);
+    store.put_key(&extra_key, None).await.unwrap();
+
+    let (servers, errors) = all_servers_of(store, &[&first, &second]).await;
+
+    let mut expected = vec![osaka, uploaded, nagoya];
+    expected.sort_by(|a, b| (&a.tenant, &a.name).cmp(&(&b.tenant, &b.name)));
+    assert_eq!(servers, expected, "every entry of both tenants, and only entries");
+    assert_eq!(errors, 0, "no item was unreadable");
+}
+
+/// Checks that an item `corrupt` damaged is an inner error that hides no other entry.
+/// `corrupt` must make the stored entry `(tenant, name)` unreadable by the adapter's own means.
+pub async fn list_all_servers_isolates_corrupt_item(store: &dyn Store, corrupt: impl AsyncFnOnce(&TenantId, &ServerName)) {
+    let tenant = unique_tenant("all-corrupt");
+    let (tokyo, _) = create(store, &tenant, "tokyo").await;
+    create(store, &tenant, "broken").await;
+    corrupt(&tenant, &server_name("broken")).await;
+
+    let (servers, errors) = all_servers_of(store, &[&tenant]).await;
+
+    assert_eq!(servers, vec![tokyo], "the readable entry is listed");
+    assert_eq!(errors, 1, "the damaged entry is one inner error");
 }
 
 pub async fn list_history_newest_first(store: &dyn Store) {
