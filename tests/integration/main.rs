@@ -10,6 +10,8 @@ mod harness;
 mod http_api;
 mod lambda;
 mod support;
+mod sweep;
+mod sweep_year;
 mod token_apple;
 mod token_openssl;
 mod upload;
