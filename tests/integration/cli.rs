@@ -211,3 +211,28 @@ fn serve_simulator_answers_list() {
     assert!(printed.contains("DEP simulator: http://127.0.0.1:"), "{printed}");
     assert!(printed.contains("次の手順 / Next steps"), "{printed}");
 }
+
+#[test]
+fn sweep_empty_store_prints_report() {
+    let folder = tempfile::tempdir().expect("temporary folder");
+
+    let output = run(&["sweep", "--data-dir", path_text(folder.path()), "--now", "2026-04-01T09:00:00+09:00"]);
+
+    let report = stdout_json(&output);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(report["report"]["now"], "2026-04-01T00:00:00Z");
+    assert_eq!(report["report"]["entries"], 0);
+    assert_eq!(report["notifications"]["published"], 0);
+    assert!(folder.path().join("outbox.jsonl").is_file(), "the outbox is created");
+}
+
+#[test]
+fn sweep_rejects_invalid_now() {
+    let folder = tempfile::tempdir().expect("temporary folder");
+
+    let output = run(&["sweep", "--data-dir", path_text(folder.path()), "--now", "2026-04-01"]);
+
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("RFC 3339"), "{stderr}");
+}
