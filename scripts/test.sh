@@ -16,11 +16,25 @@ moto_port=$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("12
 mkdir -p target
 .venv/bin/moto_server -H 127.0.0.1 -p "$moto_port" >target/moto-server.log 2>&1 &
 moto_pid=$!
-trap 'kill "$moto_pid" 2>/dev/null || true' EXIT
+moto_running() {
+    local state
+    state=$(ps -o stat= -p "$moto_pid") || return 1
+    [[ $state != Z* ]]
+}
+stop_moto() {
+    kill "$moto_pid" 2>/dev/null || return 0
+    # moto exits on SIGTERM once its main thread runs again; a busy one gets SIGKILL after 5 s.
+    for _ in $(seq 50); do
+        moto_running || return 0
+        sleep 0.1
+    done
+    kill -9 "$moto_pid" 2>/dev/null || true
+}
+trap stop_moto EXIT
 
 deadline=$((SECONDS + 10))
-until curl -fsS -o /dev/null "http://127.0.0.1:$moto_port/moto-api/data.json"; do
-    if ! kill -0 "$moto_pid" 2>/dev/null || ((SECONDS >= deadline)); then
+until curl -fs -o /dev/null "http://127.0.0.1:$moto_port/moto-api/data.json"; do
+    if ! moto_running || ((SECONDS >= deadline)); then
         echo "moto server did not start on 127.0.0.1:$moto_port; see target/moto-server.log" >&2
         exit 1
     fi

@@ -68,9 +68,9 @@ impl KeyVault for KmsKeyVault {
         }
         tracing::Span::current().record("cached", false);
 
-        let plaintext = self.cipher.decrypt(&context(tenant, key_id), sealed).await?;
+        let mut plaintext = self.cipher.decrypt(&context(tenant, key_id), sealed).await?;
 
-        let key = SecretBytes::new(plaintext.to_vec());
+        let key = SecretBytes::new(std::mem::take(&mut *plaintext));
         self.cache.insert(cache_key, key.clone());
         Ok(key)
     }
