@@ -65,6 +65,11 @@ impl StageFields {
         record.stage_fingerprint = self.fingerprint;
     }
 
+    /// Whether no stage, sent mark or countdown stage is recorded, whatever the fingerprint.
+    fn is_empty(&self) -> bool {
+        self.stage.is_none() && self.notified_stage.is_none() && self.countdown_stage.is_none()
+    }
+
     /// Whether a notification is due: a stage is recorded and its message was not sent yet.
     pub fn is_pending(&self) -> bool {
         self.stage.is_some() && self.stage != self.notified_stage
@@ -130,6 +135,12 @@ pub fn next_stage_fields(current: &StageFields, token_fingerprint: Option<&str>,
     if countdown_rank(due) > countdown_rank(next.countdown_stage) {
         next.stage = due;
         next.countdown_stage = due;
+    }
+
+    // A fingerprint alone records nothing: leave an entry that has no stage yet as it is, so
+    // that the sweep does not write it only to name its token.
+    if next.is_empty() && current.is_empty() {
+        return current.clone();
     }
     next
 }

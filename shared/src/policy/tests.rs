@@ -272,6 +272,15 @@ fn stage_fields_of_other_token_start_over() {
 }
 
 #[test]
+fn stage_fields_nothing_due_records_no_fingerprint() {
+    let current = StageFields::default();
+
+    let next = next_stage_fields(&current, Some("fp"), &at_days(200, None));
+
+    assert_eq!(next, current);
+}
+
+#[test]
 fn stage_fields_without_token_unchanged() {
     let current = fields(Some(Stage::Days7), Some(Stage::Days7), Some(Stage::Days7));
     let view = status_at(None, None, now(), DEFAULT_TIME_ZONE);
