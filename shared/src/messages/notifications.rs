@@ -1,6 +1,7 @@
-//! Notification texts for every [`Stage`], in Japanese and English: an e-mail subject, a full
-//! e-mail body (the entry, the organisation, the expiry in the tenant's time zone, the days
-//! left, what to do and the renewal steps in ABM's own screen labels) and one SMS text.
+//! Notification texts for every [`Stage`], in Japanese and English. Each has an e-mail
+//! subject, one SMS text and a full e-mail body. The body names the entry, the organisation,
+//! the expiry in the tenant's time zone and the days left, and gives what to do with the
+//! renewal steps in ABM's own screen labels.
 //!
 //! The texts never contain a credential: they are built from [`NotificationFacts`], which holds
 //! names, dates and Apple's verdict only.
@@ -33,7 +34,7 @@ pub struct NotificationText {
     pub sms: String,
 }
 
-/// What a message says about an entry. Holds no secret.
+/// The facts a message states about an entry. Contains no secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotificationFacts {
     /// The entry's display name in the portal.
@@ -81,7 +82,7 @@ impl NotificationFacts {
         }
     }
 
-    /// The Apple service the organisation signs in to, with its address.
+    /// Returns the Apple service the organisation signs in to: full name, short name, address.
     pub(crate) fn manager(&self) -> (&'static str, &'static str, &'static str) {
         if self.education {
             ("Apple School Manager", "ASM", "https://school.apple.com")

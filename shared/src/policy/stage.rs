@@ -12,11 +12,11 @@
 //!   enters that state. While one holds, no countdown stage is recorded, because the admin has
 //!   to act in ABM anyway. When Apple accepts the token again, the stage and the sent mark are
 //!   cleared, so that a later break is a new message, and the countdown continues where it was.
-//! - `check_failed` (Apple gave no verdict) never becomes a stage. Apple being unreachable is
-//!   not something the tenant's admin can fix, and an outage would message every tenant at
-//!   once; the sweep report counts these entries for the operators instead. The countdown
-//!   goes on because it depends on the date alone, and a broken stage already recorded stays,
-//!   because an unanswered check does not show that the problem is fixed.
+//! - `check_failed` (Apple gave no verdict) never becomes a stage. The tenant's admin cannot
+//!   fix an unreachable Apple, and an outage would message every tenant at once. The sweep
+//!   report counts these entries for the operators instead. The countdown goes on because it
+//!   depends on the date alone, and a broken stage already recorded stays, because a check
+//!   without a verdict does not show that the problem is fixed.
 //! - `renewed` is set by an upload, never here; it stays until a countdown stage or a broken
 //!   state replaces it.
 //! - The stage fields belong to one token, named by its consumer-key fingerprint. An entry whose
@@ -46,7 +46,7 @@ impl StageFields {
         }
     }
 
-    /// The fields right after an upload of the token `fingerprint`: the `renewed`
+    /// Returns the fields right after an upload of the token `fingerprint`: the `renewed`
     /// confirmation is due and nothing has been sent for this token yet.
     pub fn renewed(fingerprint: &str) -> Self {
         Self {
@@ -65,18 +65,18 @@ impl StageFields {
         record.stage_fingerprint = self.fingerprint;
     }
 
-    /// Whether no stage, sent mark or countdown stage is recorded, whatever the fingerprint.
+    /// Returns whether no stage, sent mark or countdown stage is recorded, whatever the fingerprint.
     fn is_empty(&self) -> bool {
         self.stage.is_none() && self.notified_stage.is_none() && self.countdown_stage.is_none()
     }
 
-    /// Whether a notification is due: a stage is recorded and its message was not sent yet.
+    /// Returns whether a notification is due: a stage is recorded and its message was not sent yet.
     pub fn is_pending(&self) -> bool {
         self.stage.is_some() && self.stage != self.notified_stage
     }
 }
 
-/// The most urgent countdown stage reached with `days_remaining` calendar days left, or
+/// Returns the most urgent countdown stage reached with `days_remaining` calendar days left, or
 /// `expired` when the expiry instant has passed. `None` with more than 60 days left.
 pub fn countdown_stage(days_remaining: i64, expired: bool) -> Option<Stage> {
     if expired {
@@ -93,7 +93,7 @@ pub fn countdown_stage(days_remaining: i64, expired: bool) -> Option<Stage> {
     }
 }
 
-/// The message severity of a stage: `info`, `warning` or `critical`.
+/// Returns the message severity of a stage: `info`, `warning` or `critical`.
 pub fn severity(stage: Stage) -> &'static str {
     match stage {
         Stage::Renewed | Stage::Days60 => "info",
@@ -102,8 +102,8 @@ pub fn severity(stage: Stage) -> &'static str {
     }
 }
 
-/// The stage fields after a sweep that found the entry in `status`; equal to `current` when
-/// nothing is due. `token_fingerprint` is the stored token's consumer-key fingerprint.
+/// Computes the stage fields after a sweep that found the entry in `status`. They equal
+/// `current` when nothing is due. `token_fingerprint` is the stored token's consumer-key fingerprint.
 pub fn next_stage_fields(current: &StageFields, token_fingerprint: Option<&str>, status: &StatusView) -> StageFields {
     if status.status == TokenStatus::NoToken {
         return current.clone();

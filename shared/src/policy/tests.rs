@@ -12,7 +12,7 @@ fn utc(year: i32, month: u32, day: u32, hour: u32, minute: u32) -> DateTime<Utc>
     Utc.with_ymd_and_hms(year, month, day, hour, minute, 0).unwrap()
 }
 
-/// The stage a token seen for the first time gets.
+/// Returns the stage a token seen for the first time gets.
 fn first_stage(view: &StatusView) -> Option<Stage> {
     let fresh = StageFields {
         fingerprint: Some("fp".to_owned()),

@@ -44,7 +44,7 @@ pub struct Services {
     pub clock: Arc<dyn Clock>,
     /// The tenant's time zone: days left and dates in messages are counted in it.
     pub time_zone: Tz,
-    /// How notifications are written and delivered.
+    /// The language, portal link and delivery of notifications.
     pub notifications: NotificationSettings,
 }
 
@@ -59,7 +59,7 @@ pub struct NotificationSettings {
     pub delivery: Delivery,
 }
 
-/// Who publishes the message of a newly recorded stage.
+/// The publisher of the message of a newly recorded stage.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Delivery {
     /// The use case that records the stage publishes it right after its write: the upload

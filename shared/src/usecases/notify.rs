@@ -13,7 +13,7 @@ use super::Services;
 /// How often marking a stage as sent is tried again after a conflicting write.
 const MARK_ATTEMPTS: usize = 3;
 
-/// What a notify call did.
+/// The result of a notify call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NotifyOutcome {
     /// The message of this stage was published and the stage marked as sent.
@@ -24,7 +24,7 @@ pub enum NotifyOutcome {
     EntryGone,
 }
 
-/// Why a notify call failed. Both kinds are worth a retry of the whole call.
+/// The failure of a notify call. Both kinds are worth a retry of the whole call.
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyFailure {
     #[error("reading or marking the entry failed")]
@@ -116,7 +116,7 @@ impl Services {
     }
 }
 
-/// Whether `current` still waits for the message of `stage` that was published from `read`:
+/// Returns whether `current` still waits for the message of `stage` that was published from `read`:
 /// the same stage of the same token, not marked yet.
 fn still_pending(current: &ServerRecord, read: &ServerRecord, stage: Stage) -> bool {
     current.stage == Some(stage)

@@ -86,12 +86,12 @@ impl Services {
         let now = self.clock.now();
         let updated = self.store_accepted(caller, &record, &server_keys, verified, note, now).await?;
 
-        if self.notifications.delivery == Delivery::Direct {
-            if let Err(error) = self.notify_record(&updated).await {
-                // The token is stored and the stage stays pending, so the next sweep sends the
-                // confirmation; a failed message must not turn the upload into a failure.
-                tracing::warn!(error = %failure::cause_chain(&error), "renewal notification failed");
-            }
+        if self.notifications.delivery == Delivery::Direct
+            && let Err(error) = self.notify_record(&updated).await
+        {
+            // The token is stored and the stage stays pending, so the next sweep sends the
+            // confirmation. A failed message must not turn the upload into a failure.
+            tracing::warn!(error = %failure::cause_chain(&error), "renewal notification failed");
         }
 
         Ok(ServerView::of(&updated, now, self.time_zone))

@@ -71,7 +71,7 @@ fn body(stage: Stage, facts: &NotificationFacts) -> String {
     text
 }
 
-/// The first paragraph: what happened and what it means for device enrollment.
+/// Renders the first paragraph: what happened and what it means for device enrollment.
 fn opening(stage: Stage, facts: &NotificationFacts) -> String {
     let name = &facts.display_name;
     let (manager, _, _) = facts.manager();
@@ -108,7 +108,7 @@ fn opening(stage: Stage, facts: &NotificationFacts) -> String {
     }
 }
 
-/// Why Apple rejected the token, from the verdict of the last check.
+/// Explains why Apple rejected the token, from the verdict of the last check.
 fn rejection_reason(facts: &NotificationFacts) -> String {
     let (manager, short, _) = facts.manager();
     match facts.reason {
@@ -128,7 +128,7 @@ fn rejection_reason(facts: &NotificationFacts) -> String {
     }
 }
 
-/// The entry, the ABM server, the organisation and the expiry, one per line.
+/// Lists the entry, the ABM server, the organisation and the expiry, one per line.
 fn facts_block(stage: Stage, facts: &NotificationFacts) -> String {
     let (manager, _, _) = facts.manager();
     let mut text = String::from("■ 対象\n");
@@ -157,7 +157,7 @@ fn facts_block(stage: Stage, facts: &NotificationFacts) -> String {
     text
 }
 
-/// The renewal steps in ABM's labels, older and newer, and the upload in the portal.
+/// Renders the renewal steps in ABM's labels, older and newer, and the upload in the portal.
 fn renewal_steps(facts: &NotificationFacts) -> String {
     let (manager, _, url) = facts.manager();
     let server = facts
@@ -179,7 +179,7 @@ fn renewal_steps(facts: &NotificationFacts) -> String {
     )
 }
 
-/// What to do about new Terms and Conditions: accept them, then check again.
+/// Renders the steps for new Terms and Conditions: accept them, then check again.
 fn terms_steps(facts: &NotificationFacts) -> String {
     let (manager, _, url) = facts.manager();
     let portal = portal_place(facts);
@@ -194,7 +194,7 @@ fn terms_steps(facts: &NotificationFacts) -> String {
     )
 }
 
-/// After a renewal: when the next reminder comes, and the account to renew with.
+/// Renders the advice after a renewal: when the next reminder comes, and the account to renew with.
 fn renewed_advice(facts: &NotificationFacts) -> String {
     let mut text = String::from("■ 次回の更新\n");
     let _ = writeln!(

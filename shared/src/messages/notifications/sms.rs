@@ -29,7 +29,7 @@ pub(crate) fn gsm7_septets(text: &str) -> Option<usize> {
     })
 }
 
-/// Whether `text` fits one SMS segment in the encoding it needs.
+/// Returns whether `text` fits one SMS segment in the encoding it needs.
 pub fn sms_fits(text: &str) -> bool {
     match gsm7_septets(text) {
         Some(septets) => septets <= SMS_GSM7_SEPTETS,

@@ -13,7 +13,7 @@ fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 4, 1, 0, 0, 0).unwrap()
 }
 
-/// The days left each stage's snapshot is rendered with, and Apple's verdict behind it.
+/// Returns the days left each stage's snapshot is rendered with, and Apple's verdict behind it.
 fn scenario(stage: Stage) -> (i64, Option<ErrorCode>) {
     match stage {
         Stage::Renewed => (365, None),
@@ -29,7 +29,7 @@ fn scenario(stage: Stage) -> (i64, Option<ErrorCode>) {
     }
 }
 
-/// The facts of the sample entry in `stage`: expiry at 20:02:21 Tokyo time, `days` away.
+/// Builds the facts of the sample entry in `stage`, expiring at 20:02:21 Tokyo time.
 fn facts_for(stage: Stage) -> NotificationFacts {
     let (days, last_error) = scenario(stage);
     let expires_at = now() + Duration::days(days) + Duration::seconds(11 * 3600 + 2 * 60 + 21);

@@ -13,7 +13,7 @@ use super::super::check::{is_unanswered, stored_code_of};
 use super::report::{EntryRef, SweepChange, SweepFailure};
 use super::{RetryPolicy, SweepOptions};
 
-/// What happened to the stored entry.
+/// The effect on the stored entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Outcome {
     Unchanged,
@@ -22,13 +22,13 @@ pub(super) enum Outcome {
     Failed,
 }
 
-/// What the Apple check of the entry gave.
+/// The result of the Apple check of the entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum AppleCheck {
     NotChecked,
     /// Apple accepted or rejected the token.
     Verdict,
-    /// No verdict: Apple did not answer, or the credentials could not be opened.
+    /// No verdict: Apple sent no usable response, or the credentials could not be opened.
     Failed,
 }
 
@@ -63,7 +63,7 @@ impl ItemResult {
 }
 
 impl Services {
-    /// Sweeps one item as listed by the store. Never fails: every problem becomes an outcome.
+    /// Sweeps one item as listed by the store. Every problem becomes an outcome, not an error.
     pub(super) async fn sweep_item(
         &self,
         item: Result<ServerRecord, StoreError>,
@@ -132,7 +132,7 @@ impl Services {
                 result.change = change;
             }
             Err(StoreError::Conflict) => {
-                // Whoever wrote in between (an upload, a check) wins; the next sweep looks again.
+                // The write in between (an upload, a check) wins, and the next sweep reads the entry again.
                 tracing::info!(tenant = %stored.tenant, server = %stored.name, "sweep skipped an entry that changed meanwhile");
                 result.outcome = Outcome::Conflict;
                 result.pending = None;
@@ -159,7 +159,7 @@ impl Services {
     /// Asks Apple about the stored token and returns the entry with the verdict recorded.
     ///
     /// Without a verdict (Apple unreachable after the retries) a verdict already stored, such
-    /// as `terms_not_accepted`, is kept: an unanswered check does not show that it was fixed.
+    /// as `terms_not_accepted`, is kept, because a failed check does not show that it was fixed.
     async fn check_with_apple(&self, stored: &ServerRecord, now: DateTime<Utc>, retry: &RetryPolicy) -> (ServerRecord, AppleCheck) {
         // A failure to open the credentials is logged where it is mapped.
         let Ok(credentials) = self.open_credentials(&stored.tenant, &stored.name, stored).await else {
@@ -194,12 +194,12 @@ impl Services {
     }
 }
 
-/// Whether the entry has a token that Apple can still be asked about: stored and not expired.
+/// Returns whether the entry has a token that Apple can still be asked about: stored and not expired.
 fn is_checkable(record: &ServerRecord, now: DateTime<Utc>) -> bool {
     record.credentials.is_some() && record.expires_at.is_some_and(|expires_at| expires_at > now)
 }
 
-/// Whether a stored code is Apple's verdict on the token rather than a failure to get one.
+/// Returns whether a stored code is Apple's verdict on the token rather than a failure to get one.
 fn is_verdict(code: ErrorCode) -> bool {
     !matches!(
         code,

@@ -1,7 +1,7 @@
-//! The daily sweep over every DEP server entry of every tenant: compute each entry's status
-//! and notification stage at one instant, optionally ask Apple about each token first, and
-//! write back only what changed, conditionally on the version read, so that a concurrent
-//! upload always wins. One bad entry never stops the sweep.
+//! The daily sweep over every DEP server entry of every tenant. It computes each entry's
+//! status and notification stage at one instant, optionally after asking Apple about each
+//! token. It writes back only what changed, conditionally on the version read, so that a
+//! concurrent upload always wins. One bad entry never stops the sweep.
 //!
 //! The sweep only records stages. Publishing them is [`Services::notify_entry`]'s job: the
 //! local runner calls it right after the sweep ([`Services::sweep_and_notify`]); on AWS a
@@ -41,7 +41,7 @@ pub struct SweepOptions {
     pub check_apple: bool,
     /// Entries processed at once, which bounds the Apple checks in flight; 0 counts as 1.
     pub concurrency: usize,
-    /// Backoff of DEP calls that Apple did not answer.
+    /// Backoff of DEP calls that failed without a verdict (429, 5xx, timeouts).
     pub retry: RetryPolicy,
 }
 

@@ -1,4 +1,4 @@
-//! What a sweep returns: counts per status and per outcome, and the entries that changed.
+//! The sweep report: counts per status and per outcome, and the entries that changed.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -98,7 +98,7 @@ pub struct SweepReport {
     pub pending: Vec<EntryRef>,
 }
 
-/// What the local runner did after a sweep: the messages of the pending stages.
+/// The messages of the pending stages that the local runner published after a sweep.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotifyCounts {
     pub published: usize,

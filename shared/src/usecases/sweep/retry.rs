@@ -1,4 +1,4 @@
-//! Retrying a DEP call that Apple did not answer: 429 and 5xx, timeouts, connection failures.
+//! Retries of a DEP call that failed without a verdict: 429 and 5xx, timeouts, connection failures.
 
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ pub struct RetryPolicy {
     pub retries: u32,
     /// Delay before the first retry; each further retry doubles it.
     pub base_delay: Duration,
-    /// Upper bound of one delay, also of a `Retry-After` that Apple asks for.
+    /// Maximum of one delay, also of a delay that Apple requests with `Retry-After`.
     pub max_delay: Duration,
 }
 
@@ -50,8 +50,8 @@ impl RetryPolicy {
         }
     }
 
-    /// The delay before retry number `attempt + 1`: Apple's `Retry-After` when it gave one,
-    /// the doubled base delay otherwise, at most `max_delay`.
+    /// Returns the delay before retry number `attempt + 1`: Apple's `Retry-After` when it
+    /// sent one, the doubled base delay otherwise, at most `max_delay`.
     fn delay(&self, attempt: u32, error: &DepError) -> Duration {
         let backoff = self.base_delay.saturating_mul(2u32.saturating_pow(attempt));
         let requested = match error {
@@ -62,7 +62,7 @@ impl RetryPolicy {
     }
 }
 
-/// Whether Apple may answer a retry: rate limited, unavailable or timed out.
+/// Returns whether a retry may succeed: rate limited, unavailable or timed out.
 fn is_retryable(error: &DepError) -> bool {
     matches!(error, DepError::RateLimited { .. } | DepError::Unavailable { .. })
 }

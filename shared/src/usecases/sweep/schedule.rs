@@ -3,7 +3,7 @@
 use chrono::{DateTime, Days, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-/// The first instant strictly after `after` at which the clock in `tz` shows `at`.
+/// Returns the first instant strictly after `after` at which the clock in `tz` shows `at`.
 ///
 /// On a day when `at` does not exist (a daylight-saving gap) the run moves one hour later;
 /// when it exists twice, the earlier instant counts.
