@@ -21,6 +21,9 @@ use deptoken_shared::usecases::{Services, SweepRunner};
 
 pub use error::ApiError;
 pub use identity::{Authenticated, IdentitySource};
+/// The multipart upload parser, exposed for the fuzz targets only.
+#[doc(hidden)]
+pub use multipart::read_upload_form;
 
 /// The OpenAPI 3.1 document of this API, as kept in the repository.
 pub const OPENAPI_JSON: &str = include_str!("../../openapi/openapi.json");

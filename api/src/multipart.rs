@@ -10,7 +10,7 @@ use deptoken_shared::token::MAX_TOKEN_FILE_BYTES;
 use deptoken_shared::usecases::UploadRequest;
 
 /// Reads the parts of an upload form.
-pub(crate) async fn read_upload_form(content_type: &str, body: Bytes) -> Result<UploadRequest, AppError> {
+pub async fn read_upload_form(content_type: &str, body: Bytes) -> Result<UploadRequest, AppError> {
     let boundary = multer::parse_boundary(content_type).map_err(|_| invalid("file"))?;
     let stream = futures_util::stream::once(async move { Ok::<Bytes, Infallible>(body) });
     let mut form = multer::Multipart::new(stream, boundary);

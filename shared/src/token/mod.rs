@@ -30,6 +30,13 @@ use self::enveloped_data::{EnvelopeContent, KeyTransport};
 /// Maximum size of an upload in bytes; larger bodies are rejected before parsing.
 pub const MAX_TOKEN_FILE_BYTES: usize = 64 * 1024;
 
+/// Parses decrypted token content (the inner MIME part and its JSON) into credentials, as
+/// [`EncryptedToken::decrypt`] does after decryption. Exposed for the fuzz targets only.
+#[doc(hidden)]
+pub fn parse_decrypted_payload(plaintext: &[u8]) -> Result<TokenCredentials, TokenError> {
+    payload::parse_payload(plaintext)
+}
+
 /// The recipient a token was encrypted for: the issuer and serial number of an MDM certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecipientId {

@@ -30,7 +30,7 @@ pub use sweep::{
     EntryRef, LocalSweep, NotifyCounts, OutcomeCounts, RetryPolicy, StatusCounts, SweepChange, SweepFailure,
     SweepOptions, SweepReport, SweepRunner, next_daily_run,
 };
-pub use upload::UploadRequest;
+pub use upload::{MAX_TOKEN_VALIDITY_DAYS, UploadRequest};
 pub use view::{AccountView, HistoryView, ServerView};
 
 /// The ports the use cases run on, built once at start-up by the entry point.

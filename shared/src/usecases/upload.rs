@@ -17,6 +17,12 @@ use super::servers::{MAX_NOTE_CHARS, clean_text};
 use super::view::ServerView;
 use super::{Delivery, Services};
 
+/// Maximum days between now and a token's `access_token_expiry`. Apple issues tokens valid for
+/// exactly one year, so an expiry more than 400 days ahead (a year plus a margin for clock
+/// skew) comes from a crafted or broken file. Storing it would hide the real renewal date
+/// from every countdown, so such a token is `invalid_payload`.
+pub const MAX_TOKEN_VALIDITY_DAYS: i64 = 400;
+
 /// An uploaded token file and what came with it.
 #[derive(Debug, Clone, Default)]
 pub struct UploadRequest {
@@ -117,10 +123,18 @@ impl Services {
         tracing::Span::current().record("fingerprint", fingerprint.as_str());
         tracing::debug!(expires_at = %credentials.access_token_expiry, "token decrypted");
 
-        if credentials.access_token_expiry <= self.clock.now() {
+        let now = self.clock.now();
+        if credentials.access_token_expiry <= now {
             return Err(AppError::with_detail(
                 ErrorCode::TokenExpired,
                 ErrorDetail::ExpiredAt { expires_at: credentials.access_token_expiry },
+            ));
+        }
+        if credentials.access_token_expiry > now + chrono::Duration::days(MAX_TOKEN_VALIDITY_DAYS) {
+            tracing::info!(expires_at = %credentials.access_token_expiry, "token expiry is implausibly far ahead");
+            return Err(AppError::with_detail(
+                ErrorCode::InvalidPayload,
+                ErrorDetail::InvalidField { field: "access_token_expiry".to_owned() },
             ));
         }
 
