@@ -48,7 +48,7 @@ pub fn router(services: Arc<Services>, identity: IdentitySource) -> Router {
 }
 
 /// Builds the local runner's router: every route of [`router`] plus `POST /v1/sweep`, which
-/// runs `sweeper`. The Lambda function never serves that route.
+/// runs `sweeper`, and the admin portal's pages and files. The Lambda function serves neither.
 pub fn local_router(services: Arc<Services>, identity: IdentitySource, sweeper: SweepRunner) -> Router {
     build_router(services, identity, Some(sweeper))
 }
@@ -73,9 +73,15 @@ fn build_router(services: Arc<Services>, identity: IdentitySource, sweeper: Opti
         .route("/v1/servers/{name}/token", upload)
         .route("/v1/servers/{name}/check", post(routes::token::check))
         .route("/v1/servers/{name}/history", get(routes::servers::history))
-        .route("/v1/openapi.json", get(routes::openapi::document));
+        .route("/v1/openapi.json", get(routes::openapi::document))
+        .route("/v1/messages", get(routes::messages::catalogue));
     if let Some(sweeper) = sweeper {
-        app = app.route("/v1/sweep", post(routes::sweep::run).layer(Extension(sweeper)));
+        app = app
+            .route("/v1/sweep", post(routes::sweep::run).layer(Extension(sweeper)))
+            .route("/", get(routes::portal::index))
+            .route("/servers/{name}", get(routes::portal::index))
+            .route("/recipients", get(routes::portal::index))
+            .route("/portal/{*path}", get(routes::portal::asset));
     }
 
     app

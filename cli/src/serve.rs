@@ -21,9 +21,6 @@ use crate::loopback::parse_loopback;
 use crate::simulator;
 use crate::sweep::{parse_lang, parse_time_of_day, spawn_daily};
 
-/// The simulator's preferred address when `--simulator` is given; any free port otherwise.
-const SIMULATOR_ADDR: &str = "127.0.0.1:8090";
-
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Loopback address and port to listen on (port 0 picks a free port).
@@ -44,6 +41,10 @@ pub struct ServeArgs {
     /// Start the DEP simulator in-process on 127.0.0.1 and use it instead of Apple.
     #[arg(long)]
     simulator: bool,
+    /// Loopback address of the in-process DEP simulator (port 0 picks a free port); when the
+    /// port is taken, a free one is used. The address in use is printed at start.
+    #[arg(long, default_value = "127.0.0.1:8090", value_parser = parse_loopback, requires = "simulator")]
+    simulator_addr: SocketAddr,
     /// Timeout of one DEP API request, in seconds.
     #[arg(long, default_value_t = 30)]
     dep_timeout_seconds: u64,
@@ -66,7 +67,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .map_err(|_| anyhow::anyhow!("invalid --tenant {:?}: use ASCII letters, digits, '-', '_' and '.'", args.tenant))?;
 
     let simulator = match args.simulator {
-        true => Some(simulator::start_in_process(SIMULATOR_ADDR).await?),
+        true => Some(simulator::start_in_process(&args.simulator_addr.to_string()).await?),
         false => None,
     };
     let dep_url = match (&simulator, &args.dep_url) {
@@ -107,6 +108,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 
     tracing::info!(%api_url, tenant = %caller.tenant, data_dir = %args.data_dir.display(), %dep_url, "local runner started");
     println!("deptoken API: {api_url}");
+    println!("管理画面 / Admin portal: {api_url}/");
     if let Some(running) = &simulator {
         println!("DEP simulator: {}", running.base_url);
         println!("{}", next_steps(&api_url, &running.base_url));

@@ -471,6 +471,7 @@ async fn openapi_documents_every_route() {
         "/v1/servers/{name}/history",
         "/v1/sweep",
         "/v1/openapi.json",
+        "/v1/messages",
     ];
     let mut documented_paths: Vec<_> = paths.keys().cloned().collect();
     documented_paths.sort();

@@ -2,7 +2,9 @@
 
 pub mod certificate;
 pub mod fallback;
+pub mod messages;
 pub mod openapi;
+pub mod portal;
 pub mod servers;
 pub mod sweep;
 pub mod token;

@@ -1,13 +1,15 @@
 //! User-facing texts in Japanese and English: error messages with the action to take.
-//! One catalogue serves the API, the command-line program and (later) the admin portal.
+//! One catalogue serves the API, the command-line program and the admin portal.
 
 mod errors;
 mod notifications;
+mod portal;
 
 pub use errors::{ErrorText, format_instant, render_error};
 pub use notifications::{
     NotificationFacts, NotificationText, SMS_GSM7_SEPTETS, SMS_UCS2_UNITS, render_notification, sms_fits,
 };
+pub use portal::{PortalCatalogue, StatusText, TOKEN_STATUSES, UI_TEXTS, portal_catalogue, status_text};
 
 /// The language of user-facing text. Japanese unless the caller prefers English.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]

@@ -1,0 +1,114 @@
+// The admin portal: loads the message catalogue, fills the page frame, and shows one of three
+// views by path (a client-side router over the History API).
+
+import { h, replace } from './lib/dom.js';
+import { currentLanguage, loadCatalogue, savedLanguage, t } from './lib/i18n.js';
+import { renderDashboard } from './views/dashboard.js';
+import { renderRecipients } from './views/recipients.js';
+import { renderServer } from './views/server.js';
+
+const routes = [
+  { pattern: /^\/$/, render: renderDashboard },
+  { pattern: /^\/servers\/([^/]+)$/, render: renderServer },
+  { pattern: /^\/recipients$/, render: renderRecipients },
+];
+
+const main = document.getElementById('main');
+let shownPath = null;
+
+/** Shows `path`, optionally with a message from the previous view (`flash`). */
+export function navigate(path, flash) {
+  history.pushState({ flash }, '', path);
+  show({ moveFocus: true });
+}
+
+async function show({ moveFocus }) {
+  const path = location.pathname;
+  shownPath = path;
+  const route = routes.find((candidate) => candidate.pattern.test(path)) ?? routes[0];
+  const params = path.match(route.pattern)?.slice(1).map(decodeURIComponent) ?? [];
+  markCurrentLink(path);
+
+  // Each view renders into its own container, so that a view still loading when the user
+  // moves on writes into a detached element instead of the new page.
+  const view = h('div', { className: 'view' });
+  replace(main, view);
+  const context = { navigate, flash: history.state?.flash };
+  await route.render(view, params, context);
+  if (!main.contains(view)) {
+    return;
+  }
+
+  const heading = view.querySelector('h1');
+  document.title = heading ? `${heading.textContent} | ${t('app.title')}` : t('app.title');
+  if (moveFocus && heading) {
+    heading.focus();
+  }
+}
+
+function markCurrentLink(path) {
+  for (const link of document.querySelectorAll('#site-nav a')) {
+    const current = link.getAttribute('href') === path;
+    if (current) {
+      link.setAttribute('aria-current', 'page');
+    } else {
+      link.removeAttribute('aria-current');
+    }
+  }
+}
+
+/** Fills every `data-text` element of the frame and the language switch. */
+function fillFrame() {
+  for (const element of document.querySelectorAll('[data-text]')) {
+    element.textContent = t(element.dataset.text);
+  }
+  document.getElementById('site-nav').setAttribute('aria-label', t('app.nav'));
+
+  const other = currentLanguage() === 'ja' ? 'en' : 'ja';
+  const button = document.getElementById('lang-switch');
+  button.textContent = t('app.lang_switch');
+  button.lang = other;
+  button.setAttribute('aria-label', t('app.lang_switch_label'));
+}
+
+async function switchLanguage() {
+  const other = currentLanguage() === 'ja' ? 'en' : 'ja';
+  await loadCatalogue(other);
+  fillFrame();
+  await show({ moveFocus: false });
+}
+
+/** Follows links marked `data-link` inside the portal without reloading the page. */
+function interceptLinks(event) {
+  const link = event.target.closest('a[data-link]');
+  if (!link || event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) {
+    return;
+  }
+  event.preventDefault();
+  navigate(link.getAttribute('href'));
+}
+
+async function start() {
+  try {
+    await loadCatalogue(savedLanguage());
+  } catch (error) {
+    console.error(error);
+    document.getElementById('boot-status').hidden = true;
+    document.getElementById('boot-failed').hidden = false;
+    return;
+  }
+
+  fillFrame();
+  document.addEventListener('click', interceptLinks);
+  document.getElementById('lang-switch').addEventListener('click', switchLanguage);
+  window.addEventListener('popstate', () => {
+    // A fragment link (the skip link) also fires popstate; it changes no view.
+    if (location.pathname !== shownPath) {
+      show({ moveFocus: true });
+    }
+  });
+  await show({ moveFocus: false });
+  document.body.dataset.ready = 'true';
+}
+
+start();

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Runs the admin portal's end-to-end tests in headless Chromium against a local runner with
+# the DEP simulator. Installs Debian's chromium (and Japanese fonts for the screenshots) with
+# apt-get and playwright-core with npm when they are missing, builds deptoken, starts
+# `deptoken serve --simulator` on free loopback ports with a fresh data folder, runs
+# tests/browser/portal.test.mjs with node's test runner and stops the server.
+#
+# Screenshots go to docs/screenshots/. Prints "N passed, N failed" as its last line.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+if [[ ! -x /usr/bin/chromium ]] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+    echo "==> apt-get install chromium fonts-noto-cjk"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+fi
+
+if [[ ! -d tests/browser/node_modules/playwright-core ]]; then
+    echo "==> npm ci (tests/browser)"
+    (cd tests/browser && npm ci --no-audit --no-fund)
+fi
+
+echo "==> cargo build -p deptoken"
+cargo build -p deptoken --locked
+
+work=$(mktemp -d)
+server_pid=
+stop_server() {
+    if [[ -n $server_pid ]]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}
+trap stop_server EXIT
+
+# Port 0 lets the runner and its simulator pick free ports; both addresses are printed.
+target/debug/deptoken serve --simulator --simulator-addr 127.0.0.1:0 --addr 127.0.0.1:0 \
+    --data-dir "$work/data" >"$work/stdout.log" 2>"$work/stderr.log" &
+server_pid=$!
+
+api_url=
+sim_url=
+deadline=$((SECONDS + 30))
+while [[ -z $api_url || -z $sim_url ]] || ! curl -fs -o /dev/null "$api_url/v1/messages"; do
+    if ! kill -0 "$server_pid" 2>/dev/null || ((SECONDS >= deadline)); then
+        echo "deptoken serve did not become ready within 30 s; its output:" >&2
+        cat "$work/stdout.log" "$work/stderr.log" >&2
+        echo "0 passed, 1 failed"
+        exit 1
+    fi
+    api_url=$(sed -n 's/^deptoken API: //p' "$work/stdout.log")
+    sim_url=$(sed -n 's/^DEP simulator: //p' "$work/stdout.log")
+    sleep 0.2
+done
+echo "==> deptoken serve on $api_url, DEP simulator on $sim_url (pid $server_pid)"
+
+mkdir -p docs/screenshots
+set +e
+(cd tests/browser && DEPTOKEN_URL="$api_url" DEPTOKEN_SIM_URL="$sim_url" SCREENSHOT_DIR="$root/docs/screenshots" \
+    node --test --test-concurrency=1 --test-reporter=spec portal.test.mjs) | tee "$work/node-test.log"
+status=${PIPESTATUS[0]}
+set -e
+
+passed=$(sed -n 's/^ℹ pass \([0-9]*\)$/\1/p' "$work/node-test.log")
+failed=$(sed -n 's/^ℹ fail \([0-9]*\)$/\1/p' "$work/node-test.log")
+skipped=$(sed -n 's/^ℹ skipped \([0-9]*\)$/\1/p' "$work/node-test.log")
+echo "${passed:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
+exit "$status"

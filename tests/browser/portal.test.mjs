@@ -1,0 +1,428 @@
+// End-to-end tests of the admin portal in headless Chromium against `deptoken serve
+// --simulator`. scripts/browser-test.sh starts the server and sets:
+//   DEPTOKEN_URL      the local runner, such as http://127.0.0.1:40123
+//   DEPTOKEN_SIM_URL  its in-process DEP simulator
+//   SCREENSHOT_DIR    where the screenshots go (docs/screenshots)
+
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+
+import { chromium } from 'playwright-core';
+
+const BASE = requiredEnv('DEPTOKEN_URL');
+const SIM = requiredEnv('DEPTOKEN_SIM_URL');
+const SCREENSHOT_DIR = process.env.SCREENSHOT_DIR ?? path.resolve('screenshots');
+const DAY_MS = 24 * 60 * 60 * 1000;
+const ALERT_RED = 'rgb(176, 0, 32)';
+
+let context;
+let userDataDir;
+const consoleProblems = [];
+
+function requiredEnv(name) {
+  const value = process.env[name];
+  if (!value) {
+    throw new Error(`${name} is not set: run the tests with scripts/browser-test.sh`);
+  }
+  return value;
+}
+
+before(async () => {
+  userDataDir = await mkdtemp(path.join(tmpdir(), 'deptoken-chromium-'));
+  await mkdir(SCREENSHOT_DIR, { recursive: true });
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    acceptDownloads: true,
+    viewport: { width: 1280, height: 900 },
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+});
+
+after(async () => {
+  await context?.close();
+  if (userDataDir) {
+    await rm(userDataDir, { recursive: true, force: true });
+  }
+});
+
+// --- Helpers: the API and the simulator, called from Node ---
+
+async function apiJson(method, apiPath, body, lang = 'ja') {
+  const response = await fetch(`${BASE}${apiPath}`, {
+    method,
+    headers: { 'Content-Type': 'application/json', 'Accept-Language': lang },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : null };
+}
+
+async function certificateOf(name) {
+  const response = await fetch(`${BASE}/v1/servers/${name}/certificate`);
+  assert.equal(response.status, 200, `certificate of ${name}`);
+  return response.text();
+}
+
+/** Asks the simulator for a token file encrypted for `pem`, as ABM's download would be. */
+async function issueToken(pem, { serverName, expiresAt, adminId = 'abm-admin@example.co.jp', orgName = 'Example 株式会社' }) {
+  const query = new URLSearchParams({
+    server_name: serverName,
+    expires_at: expiresAt.toISOString(),
+    admin_id: adminId,
+    org_name: orgName,
+  });
+  const response = await fetch(`${SIM}/sim/tokens?${query}`, { method: 'POST', body: pem });
+  assert.equal(response.status, 200, `simulator issued a token: ${await response.clone().text()}`);
+  return { file: Buffer.from(await response.arrayBuffer()), consumerKey: response.headers.get('x-sim-consumer-key') };
+}
+
+/**
+ * Creates an entry through the API and uploads a simulator token expiring at `expiresAt`.
+ * Returns the token's consumer key, which the simulator's control API takes.
+ */
+async function entryWithToken(name, displayName, expiresAt) {
+  const created = await apiJson('POST', '/v1/servers', { name, display_name: displayName });
+  assert.equal(created.status, 201, `create ${name}`);
+  const token = await issueToken(await certificateOf(name), { serverName: `MDM ${name}`, expiresAt });
+  const upload = await fetch(`${BASE}/v1/servers/${name}/token`, { method: 'PUT', body: token.file });
+  assert.equal(upload.status, 200, `upload to ${name}: ${await upload.text()}`);
+  return token.consumerKey;
+}
+
+function uniqueName(prefix) {
+  return `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
+}
+
+function japaneseDate(instant) {
+  return new Intl.DateTimeFormat('ja-JP', { timeZone: 'Asia/Tokyo', year: 'numeric', month: 'long', day: 'numeric' })
+    .format(new Date(instant));
+}
+
+// --- Helpers: the browser ---
+
+/** Opens `portalPath` in a new page with the language set to `lang`. */
+async function openPortal(portalPath, lang = 'ja') {
+  const page = await context.newPage();
+  page.on('console', (message) => {
+    // Chromium logs every 4xx answer as "Failed to load resource"; the tests cause those on purpose.
+    const expectedHttpError = message.text().startsWith('Failed to load resource');
+    if (message.type() === 'warning' || (message.type() === 'error' && !expectedHttpError)) {
+      consoleProblems.push(`${portalPath}: ${message.text()}`);
+    }
+  });
+  page.on('pageerror', (error) => consoleProblems.push(`${portalPath}: ${error.message}`));
+
+  await page.goto(`${BASE}/`);
+  await page.evaluate((chosen) => localStorage.setItem('deptoken.lang', chosen), lang);
+  await page.goto(`${BASE}${portalPath}`);
+  await page.locator('body[data-ready="true"]').waitFor();
+  return page;
+}
+
+async function screenshot(page, file) {
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, file), fullPage: true });
+}
+
+async function focusedDescription(page) {
+  return page.evaluate(() => {
+    const element = document.activeElement;
+    return element.id || element.getAttribute('href') || element.textContent.trim();
+  });
+}
+
+// --- Tests ---
+
+test('renewal in the UI shows new expiry', async () => {
+  const name = uniqueName('tokyo');
+  const page = await openPortal('/');
+
+  await page.getByLabel('名前（半角英数字）').fill(name);
+  await page.getByLabel('表示名').fill('東京本社');
+  await page.getByRole('button', { name: '追加' }).click();
+  await page.getByRole('heading', { level: 1, name: 'DEPサーバートークン登録' }).waitFor();
+
+  assert.equal(new URL(page.url()).pathname, `/servers/${name}`);
+  assert.match(await page.locator('.notice-success').first().textContent(), /東京本社/);
+
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('link', { name: '公開鍵証明書 (.pem) をダウンロード' }).click(),
+  ]);
+  const pem = await readFile(await download.path(), 'utf8');
+
+  assert.equal(download.suggestedFilename(), `${name}.pem`);
+  assert.match(pem, /^-----BEGIN CERTIFICATE-----/);
+
+  const expiresAt = new Date(Date.now() + 365 * DAY_MS);
+  const { file: token } = await issueToken(pem, { serverName: 'MDM 東京', expiresAt });
+  await page.getByLabel('サーバートークンファイル (.p7m)').setInputFiles({
+    name: `${name}_smime.p7m`, mimeType: 'application/pkcs7-mime', buffer: token,
+  });
+  await page.getByLabel('備考（Apple アカウント）').fill('abm-admin@example.co.jp');
+
+  // Hold the upload until the progress state has been checked.
+  let release;
+  const held = new Promise((resolve) => { release = resolve; });
+  await page.route('**/v1/servers/*/token', async (route) => {
+    await held;
+    await route.continue();
+  });
+  await page.getByRole('button', { name: '保存' }).click();
+  const form = page.locator('form:has(#token-file)');
+  await page.locator('form[aria-busy="true"]:has(#token-file)').waitFor();
+
+  assert.equal(await form.getByRole('button', { name: '保存' }).isDisabled(), true);
+  assert.match(await form.locator('[aria-live="polite"]').textContent(), /確認しています/);
+
+  release();
+  const result = page.locator('#upload-result .notice-success');
+  await result.waitFor();
+  const stored = (await apiJson('GET', `/v1/servers/${name}`)).body;
+  const resultText = await result.textContent();
+
+  assert.equal(stored.status, 'ok');
+  assert.match(japaneseDate(stored.expires_at), /^\d{4}年\d{1,2}月\d{1,2}日$/);
+  assert.ok(resultText.includes(japaneseDate(stored.expires_at)), resultText);
+  assert.ok(resultText.includes(`残り ${stored.days_remaining} 日`), resultText);
+  assert.equal(await focusedDescription(page), 'upload-result');
+  assert.equal(await form.getAttribute('aria-busy'), null);
+  assert.equal(stored.note, 'abm-admin@example.co.jp');
+  assert.equal(await page.locator('table.history tbody tr').count(), 1);
+  assert.match(await page.locator('dl.summary').textContent(), /MDM 東京/);
+
+  await page.unroute('**/v1/servers/*/token');
+  await screenshot(page, 'registration-ja.png');
+  await page.close();
+});
+
+test('bad file shows Japanese error, expiry unchanged', async () => {
+  const name = uniqueName('osaka');
+  await entryWithToken(name, '大阪支社', new Date(Date.now() + 200 * DAY_MS));
+  const before = (await apiJson('GET', `/v1/servers/${name}`)).body;
+  const catalogue = (await apiJson('GET', '/v1/messages?lang=ja')).body;
+  const page = await openPortal(`/servers/${name}`);
+
+  await page.getByLabel('サーバートークンファイル (.p7m)').setInputFiles({
+    name: 'notes.p7m', mimeType: 'application/octet-stream', buffer: Buffer.from('this is not a server token\n'),
+  });
+  await page.getByRole('button', { name: '保存' }).click();
+  const alert = page.locator('#upload-result [role="alert"]');
+  await alert.waitFor();
+  const alertText = await alert.textContent();
+  const afterUpload = (await apiJson('GET', `/v1/servers/${name}`)).body;
+
+  assert.ok(alertText.includes(catalogue.errors.not_a_token.message), alertText);
+  assert.ok(alertText.includes(catalogue.errors.not_a_token.action), alertText);
+  assert.ok(alertText.includes('対処方法'), alertText);
+  assert.equal(await focusedDescription(page), 'upload-result');
+  assert.equal(afterUpload.expires_at, before.expires_at);
+  assert.equal(afterUpload.status, 'ok');
+  await page.close();
+});
+
+test('entry 45 days from expiry is red and flagged', async () => {
+  const soon = uniqueName('nagoya');
+  const later = uniqueName('fukuoka');
+  await entryWithToken(soon, '名古屋営業所', new Date(Date.now() + 45 * DAY_MS));
+  await entryWithToken(later, '福岡営業所', new Date(Date.now() + 300 * DAY_MS));
+  const page = await openPortal('/');
+
+  const soonRow = page.locator(`tr[data-server="${soon}"]`);
+  const laterRow = page.locator(`tr[data-server="${later}"]`);
+  await soonRow.waitFor();
+  const soonColour = await soonRow.locator('[data-expiry]').evaluate((element) => getComputedStyle(element).color);
+  const laterColour = await laterRow.locator('[data-expiry]').evaluate((element) => getComputedStyle(element).color);
+  const soonText = await soonRow.textContent();
+  const banner = await page.locator('section.banner').textContent();
+
+  assert.equal(soonColour, ALERT_RED);
+  assert.notEqual(laterColour, ALERT_RED);
+  assert.ok(soonText.includes('期限間近'), soonText);
+  assert.ok(soonText.includes('⚠'), soonText);
+  assert.match(soonText, /有効期限まで残り 4[45] 日/);
+  assert.ok(soonText.includes('Example 株式会社'), soonText);
+  assert.ok(soonText.includes('abm-admin@example.co.jp'), soonText);
+  assert.ok(banner.includes('名古屋営業所'), banner);
+  assert.ok(!banner.includes('福岡営業所'), banner);
+  assert.ok(!(await laterRow.textContent()).includes('期限間近'));
+
+  await screenshot(page, 'dashboard-ja.png');
+  await page.close();
+});
+
+test('broken entries say what to do', async () => {
+  const name = uniqueName('sapporo');
+  const consumerKey = await entryWithToken(name, '札幌営業所', new Date(Date.now() + 300 * DAY_MS));
+  const changed = await fetch(`${SIM}/sim/tokens/${consumerKey}/state`, {
+    method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ state: 'terms_not_accepted' }),
+  });
+  assert.equal(changed.status, 200, await changed.text());
+  const page = await openPortal(`/servers/${name}`);
+
+  await page.getByRole('button', { name: '今すぐ確認' }).click();
+  await page.getByText('確認しました。').waitFor();
+  const summary = await page.locator('dl.summary').textContent();
+  await page.goto(`${BASE}/`);
+  await page.locator('body[data-ready="true"]').waitFor();
+  const rowText = await page.locator(`tr[data-server="${name}"]`).textContent();
+
+  assert.ok(summary.includes('利用規約への同意が必要'), summary);
+  assert.ok(rowText.includes('利用規約に同意'), rowText);
+  assert.ok((await page.locator('section.banner').textContent()).includes('札幌営業所'));
+  await page.close();
+});
+
+test('server mismatch offers confirmation', async () => {
+  const name = uniqueName('kobe');
+  await entryWithToken(name, '神戸営業所', new Date(Date.now() + 300 * DAY_MS));
+  const { file: otherServer } = await issueToken(await certificateOf(name), {
+    serverName: `MDM other ${name}`, expiresAt: new Date(Date.now() + 360 * DAY_MS),
+  });
+  const page = await openPortal(`/servers/${name}`);
+
+  await page.getByLabel('サーバートークンファイル (.p7m)').setInputFiles({
+    name: 'other_smime.p7m', mimeType: 'application/pkcs7-mime', buffer: otherServer,
+  });
+  await page.getByRole('button', { name: '保存' }).click();
+  const confirm = page.getByRole('button', { name: 'MDMサーバを切り替えて保存' });
+  await confirm.waitFor();
+  const alertText = await page.locator('#upload-result [role="alert"]').textContent();
+  await confirm.click();
+  await page.locator('#upload-result .notice-success').waitFor();
+  const stored = (await apiJson('GET', `/v1/servers/${name}`)).body;
+
+  assert.ok(alertText.includes(`MDM other ${name}`), alertText);
+  assert.equal(stored.account.server_name, `MDM other ${name}`);
+  await page.close();
+});
+
+test('key rotation asks for confirmation', async () => {
+  const name = uniqueName('sendai');
+  await entryWithToken(name, '仙台営業所', new Date(Date.now() + 300 * DAY_MS));
+  const oldCertificate = await certificateOf(name);
+  const page = await openPortal(`/servers/${name}`);
+
+  await page.getByRole('button', { name: '鍵の更新' }).click();
+  const dialog = page.getByRole('dialog', { name: '鍵を更新しますか？' });
+  await dialog.waitFor();
+  const dialogText = await dialog.textContent();
+  await dialog.getByRole('button', { name: 'キャンセル' }).click();
+  const afterCancel = await certificateOf(name);
+  await page.getByRole('button', { name: '鍵の更新' }).click();
+  await dialog.getByRole('button', { name: '鍵を更新する' }).click();
+  await page.getByText('新しい公開鍵証明書を作成しました。').waitFor();
+  const afterConfirm = await certificateOf(name);
+
+  assert.ok(dialogText.includes('Apple Business Manager'), dialogText);
+  assert.equal(afterCancel, oldCertificate);
+  assert.notEqual(afterConfirm, oldCertificate);
+  await page.close();
+});
+
+test('English switch shows English labels', async () => {
+  const name = uniqueName('yokohama');
+  await entryWithToken(name, 'Yokohama office', new Date(Date.now() + 50 * DAY_MS));
+  const page = await openPortal('/');
+
+  await page.getByRole('button', { name: 'Switch to English' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+
+  assert.equal(await page.locator('html').getAttribute('lang'), 'en');
+  assert.equal(await page.evaluate(() => localStorage.getItem('deptoken.lang')), 'en');
+  assert.equal(await page.locator('#lang-switch').getAttribute('lang'), 'ja');
+  assert.equal(await page.locator('#lang-switch').textContent(), '日本語');
+  assert.ok((await page.locator('table.servers thead').textContent()).includes('Expiry'));
+  await screenshot(page, 'dashboard-en.png');
+
+  await page.reload();
+  await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+  await page.getByRole('link', { name: 'Yokohama office' }).first().click();
+  await page.getByRole('heading', { level: 1, name: 'DEP server token registration' }).waitFor();
+  await page.getByLabel('Server token file (.p7m)').setInputFiles({
+    name: 'empty.p7m', mimeType: 'application/octet-stream', buffer: Buffer.from('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'),
+  });
+  await page.getByRole('button', { name: 'Save' }).click();
+  const alertText = await page.locator('#upload-result [role="alert"]').textContent();
+  const english = (await apiJson('GET', '/v1/messages?lang=en')).body;
+
+  assert.ok(alertText.includes('What to do:'), alertText);
+  assert.ok(Object.values(english.errors).some((text) => alertText.includes(text.message)), alertText);
+  await page.locator('#upload-result').evaluate((element) => element.blur());
+  await screenshot(page, 'registration-en.png');
+
+  await page.getByRole('button', { name: '日本語に切り替えます' }).click();
+  await page.getByRole('heading', { level: 1, name: 'DEPサーバートークン登録' }).waitFor();
+  assert.equal(await page.locator('html').getAttribute('lang'), 'ja');
+  await page.close();
+});
+
+test('keyboard focus order is logical', async () => {
+  const name = uniqueName('kyoto');
+  await entryWithToken(name, '京都営業所', new Date(Date.now() + 300 * DAY_MS));
+  const page = await openPortal(`/servers/${name}`);
+
+  const frame = [];
+  for (let i = 0; i < 5; i += 1) {
+    await page.keyboard.press('Tab');
+    frame.push(await focusedDescription(page));
+  }
+  await page.keyboard.press('Shift+Tab');
+  await page.keyboard.press('Shift+Tab');
+  await page.keyboard.press('Shift+Tab');
+  await page.keyboard.press('Shift+Tab');
+  await page.keyboard.press('Enter');
+  const afterSkip = await focusedDescription(page);
+
+  const order = [];
+  await page.locator('#token-file').focus();
+  order.push(await focusedDescription(page));
+  for (let i = 0; i < 2; i += 1) {
+    await page.keyboard.press('Tab');
+    order.push(await focusedDescription(page));
+  }
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+
+  assert.deepEqual(frame, ['#main', '/', '/', '/recipients', 'lang-switch']);
+  assert.equal(afterSkip, 'main');
+  assert.deepEqual(order, ['token-file', 'token-note', '保存']);
+  assert.equal(outline, 'solid');
+  await page.close();
+});
+
+test('recipients screen lists, adds and removes', async (t) => {
+  const page = await openPortal('/recipients');
+  await page.getByRole('heading', { level: 1, name: '通知先' }).waitFor();
+  const probe = await apiJson('GET', '/v1/subscribers');
+
+  if (probe.status === 404) {
+    const alert = page.locator('[role="alert"]').first();
+    await alert.waitFor();
+    assert.ok((await alert.textContent()).includes(probe.body.error.message));
+    await page.close();
+    console.log('SKIPPED: GET /v1/subscribers answers 404, so adding and removing recipients cannot be tested yet');
+    t.skip('GET /v1/subscribers answers 404');
+    return;
+  }
+
+  await page.getByLabel('メールアドレスまたは電話番号').fill('ops@example.com');
+  await page.getByRole('button', { name: '追加', exact: true }).click();
+  await page.getByRole('cell', { name: 'ops@example.com' }).or(page.getByRole('rowheader', { name: 'ops@example.com' })).first().waitFor();
+  await page.getByRole('button', { name: '「ops@example.com」を削除' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: '削除' }).click();
+  await page.getByText('通知先「ops@example.com」を削除しました。').waitFor();
+  const listed = (await apiJson('GET', '/v1/subscribers')).body.subscribers;
+
+  assert.ok(!listed.some((subscriber) => subscriber.endpoint === 'ops@example.com'));
+  await page.close();
+});
+
+test('pages log no missing text or error', () => {
+  assert.deepEqual(consoleProblems, []);
+});
