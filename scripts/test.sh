@@ -45,3 +45,6 @@ echo "==> moto server on $DEPTOKEN_MOTO_ENDPOINT (pid $moto_pid)"
 
 echo "==> cargo test --workspace"
 cargo test --workspace --locked "$@"
+
+echo "==> scripts/check-infra.sh (SAM lint and cfn-guard rules, offline)"
+scripts/check-infra.sh

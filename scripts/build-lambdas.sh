@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Builds the deployable Lambda artefacts: a release x86_64 `bootstrap` for each function
+# package that exists (token-upload, expiry-sweep, notifier) with `cargo lambda build`, and a
+# zip of each as Lambda takes it. When all three exist it also runs `sam build` on
+# infra/template.yaml, which reuses the same build through SAM's rust-cargolambda method.
+# Records the sizes and the build time in docs/benchmarks.md, section "Lambda artefacts".
+#
+# Installs cargo-lambda and ziglang (its linker) into .venv when missing. arm64 is not built:
+# the aarch64 standard library is not installed on these machines.
+#
+# Usage: scripts/build-lambdas.sh
+# Output: target/lambda/<function>/bootstrap and bootstrap.zip; target/sam-build with sam build.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+CARGO_LAMBDA_VERSION=1.9.2
+ZIGLANG_VERSION=0.17.1
+SAM_CLI_VERSION=1.170.0
+FUNCTIONS=(token-upload expiry-sweep notifier)
+
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+fi
+if [ ! -x .venv/bin/cargo-lambda ]; then
+    echo "==> installing cargo-lambda $CARGO_LAMBDA_VERSION and ziglang $ZIGLANG_VERSION into .venv"
+    .venv/bin/pip install --quiet "cargo-lambda==$CARGO_LAMBDA_VERSION" "ziglang==$ZIGLANG_VERSION"
+fi
+export PATH="$PWD/.venv/bin:$PATH"
+
+# The function packages that are members of the workspace now.
+members=$(cargo metadata --no-deps --format-version 1 --locked \
+    | .venv/bin/python -c 'import json, sys; print("\n".join(p["name"] for p in json.load(sys.stdin)["packages"]))')
+present=()
+missing=()
+for function in "${FUNCTIONS[@]}"; do
+    if grep -qx "$function" <<<"$members"; then
+        present+=("$function")
+    else
+        missing+=("$function")
+    fi
+done
+if ((${#present[@]} == 0)); then
+    echo "no function package of ${FUNCTIONS[*]} is in the workspace" >&2
+    exit 1
+fi
+if ((${#missing[@]})); then
+    echo "==> not built, no package yet: ${missing[*]}"
+fi
+
+package_args=()
+for function in "${present[@]}"; do
+    package_args+=(-p "$function")
+done
+
+echo "==> cargo lambda build --release --x86-64 ${package_args[*]}"
+started=$SECONDS
+cargo lambda build --release --x86-64 --locked "${package_args[@]}"
+build_seconds=$((SECONDS - started))
+
+for function in "${present[@]}"; do
+    binary="target/lambda/$function/bootstrap"
+    if [ ! -f "$binary" ]; then
+        echo "cargo lambda build did not produce $binary" >&2
+        exit 1
+    fi
+    # Lambda runs the zip's `bootstrap` entry, which must be executable.
+    .venv/bin/python - "$binary" "$binary.zip" <<'EOF'
+import sys, zipfile
+source, target = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    entry = zipfile.ZipInfo("bootstrap", date_time=(1980, 1, 1, 0, 0, 0))
+    entry.external_attr = 0o100755 << 16
+    entry.compress_type = zipfile.ZIP_DEFLATED
+    with open(source, "rb") as binary:
+        archive.writestr(entry, binary.read())
+EOF
+done
+
+sam_note="not run: missing ${missing[*]:-}"
+if ((${#missing[@]} == 0)); then
+    echo "==> sam build (infra/template.yaml)"
+    export SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:-us-east-1}
+    sam_started=$SECONDS
+    .venv/bin/sam build --template-file infra/template.yaml --build-dir target/sam-build
+    sam_note="$((SECONDS - sam_started)) s"
+fi
+
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if ! git diff --quiet HEAD -- 2>/dev/null; then
+    commit="$commit+changes"
+fi
+echo "==> Lambda artefacts (build ${build_seconds} s, sam build ${sam_note})"
+.venv/bin/python - "$commit" "$build_seconds" "$sam_note" "${present[@]}" <<'EOF'
+import datetime, os, sys
+from pathlib import Path
+
+commit, build_seconds, sam_note, functions = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+
+def mebibytes(path):
+    return f"{os.path.getsize(path) / 1048576:.1f} MiB"
+
+rows = []
+for function in functions:
+    binary = f"target/lambda/{function}/bootstrap"
+    row = f"| {date} | `{commit}` | {function} | {mebibytes(binary)} | {mebibytes(binary + '.zip')} | {build_seconds} s | {sam_note} |"
+    print(row)
+    rows.append(row)
+
+HEADING = "## Lambda artefacts"
+INTRO = f"""{HEADING}
+
+What it measures: the release x86_64 `bootstrap` of each Lambda function as
+`cargo lambda build --release --x86-64` makes it, the zip that Lambda takes (deflate), and
+the wall time of that build from a target directory without release artefacts (as in CI)
+or with them (a rebuild). `sam build` reuses the same build. One row per function and run;
+scripts/build-lambdas.sh appends the rows.
+
+Command: `scripts/build-lambdas.sh`. Machine: 2 vCPUs, rustc 1.95, cargo-lambda 1.9.2 with
+zig 0.17.1 as the linker; other builds may share the machine, so times are upper bounds.
+
+| date (UTC) | commit | function | bootstrap | zip | cargo lambda build (all functions) | sam build |
+|---|---|---|---|---|---|---|
+"""
+
+path = Path("docs/benchmarks.md")
+text = path.read_text()
+if HEADING not in text:
+    text = text.rstrip("\n") + "\n\n" + INTRO + "\n".join(rows) + "\n"
+else:
+    start = text.index(HEADING)
+    following = text.find("\n## ", start + len(HEADING))
+    end = len(text) if following == -1 else following + 1
+    section = text[start:end].rstrip("\n").split("\n")
+    last_row = max(i for i, line in enumerate(section) if line.startswith("|"))
+    section[last_row + 1:last_row + 1] = rows
+    text = text[:start] + "\n".join(section) + "\n" + ("\n" if following != -1 else "") + text[end:]
+path.write_text(text)
+EOF
