@@ -1,51 +1,61 @@
 //! The function's settings, read once at cold start from the environment.
+//!
+//! | variable | default | sets |
+//! |---|---|---|
+//! | `DEPTOKEN_TABLE` | required | the DynamoDB table |
+//! | `DEPTOKEN_KEYS_KMS_KEY_ID` | required | the KMS key that seals MDM private keys |
+//! | `DEPTOKEN_CREDENTIALS_KMS_KEY_ID` | required | the KMS key that seals token credentials |
+//! | `DEPTOKEN_KEY_CACHE_TTL_SECONDS` | 300 | how long an opened private key stays cached |
+//! | `DEPTOKEN_AWS_ENDPOINT_URL` | AWS | one endpoint URL for DynamoDB and KMS (an emulator) |
+//! | `DEPTOKEN_DEP_BASE_URL` | Apple's | the DEP API |
+//! | `DEPTOKEN_DEP_TIMEOUT_SECONDS` | 8 | the timeout of one DEP request |
+//! | `DEPTOKEN_TIME_ZONE` | `Asia/Tokyo` | the IANA time zone in which days left are counted |
+//!
+//! The first five are read by [`AwsConfig::from_lookup`].
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono_tz::Tz;
+use deptoken_aws::AwsConfig;
 use deptoken_shared::dep::APPLE_DEP_BASE_URL;
 use deptoken_shared::policy::DEFAULT_TIME_ZONE;
+use lambda_http::http::Uri;
 
-/// Selects the adapters. Only `embedded` exists so far.
-pub const STORE_VARIABLE: &str = "DEPTOKEN_STORE";
-/// Folder of the embedded store, master key and outbox (Lambda can write only under `/tmp`).
-pub const DATA_DIR_VARIABLE: &str = "DEPTOKEN_DATA_DIR";
-/// Base URL of the DEP API; Apple's production URL when unset.
-pub const DEP_URL_VARIABLE: &str = "DEPTOKEN_DEP_URL";
-/// IANA time zone in which days left are counted; `Asia/Tokyo` when unset.
-pub const TIME_ZONE_VARIABLE: &str = "DEPTOKEN_TIME_ZONE";
-/// Timeout of one DEP API request, in seconds; 30 when unset.
+/// Base URL of the DEP API: `https://` (or `http://` to a loopback address, for the simulator).
+pub const DEP_BASE_URL_VARIABLE: &str = "DEPTOKEN_DEP_BASE_URL";
+/// Timeout of one DEP API request, in whole seconds.
 pub const DEP_TIMEOUT_VARIABLE: &str = "DEPTOKEN_DEP_TIMEOUT_SECONDS";
+/// IANA time zone in which days left are counted.
+pub const TIME_ZONE_VARIABLE: &str = "DEPTOKEN_TIME_ZONE";
 
-/// A configuration error. Each message names the variable to fix.
-#[derive(Debug, thiserror::Error)]
+/// Timeout of one DEP request when [`DEP_TIMEOUT_VARIABLE`] is unset.
+///
+/// API Gateway HTTP API ends an integration after 30 s. An upload makes two DEP requests
+/// (`/session`, `/account`), and a third and fourth when Apple rejects the session once, so 8 s
+/// per request keeps a normal upload under that limit even when Apple is slow.
+pub const DEFAULT_DEP_TIMEOUT: Duration = Duration::from_secs(8);
+
+/// Timeout of establishing one TCP and TLS connection to the DEP API.
+pub const DEP_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// A missing or invalid environment variable. Each message names the variable to fix.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConfigError {
-    #[error("missing environment variable {name}: {hint}")]
-    Missing { name: &'static str, hint: &'static str },
-    #[error("invalid environment variable {name}={value:?}: {hint}")]
-    Invalid {
-        name: &'static str,
-        value: String,
-        hint: &'static str,
-    },
-}
-
-/// The adapters the function runs on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StoreBackend {
-    /// The embedded SQLite store, local key file and outbox under `data_dir`. A placeholder
-    /// for trying the function: its data lives only as long as the execution environment.
-    // TODO: add the DynamoDB, KMS and SNS adapters as the production back end.
-    Embedded { data_dir: PathBuf },
+    #[error(transparent)]
+    Aws(#[from] deptoken_aws::ConfigError),
+    #[error("environment variable {variable} is invalid: {reason}")]
+    Invalid { variable: &'static str, reason: String },
 }
 
 /// The function's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
-    pub store: StoreBackend,
+    /// The table, the KMS keys, the key cache and the optional endpoint override.
+    pub aws: AwsConfig,
+    /// Scheme, host and optional port of the DEP API.
     pub dep_base_url: String,
     pub dep_request_timeout: Duration,
+    /// The time zone in which days left and dates in messages are counted.
     pub time_zone: Tz,
 }
 
@@ -55,59 +65,73 @@ impl Config {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
-    /// Reads the settings through `lookup`, which returns a variable's value or `None`.
+    /// Reads the settings through `lookup`, which returns a variable's value or `None`. An
+    /// empty or blank value counts as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let store = match lookup(STORE_VARIABLE).as_deref() {
-            Some("embedded") => StoreBackend::Embedded {
-                data_dir: lookup(DATA_DIR_VARIABLE)
-                    .map(PathBuf::from)
-                    .unwrap_or_else(|| PathBuf::from("/tmp/deptoken")),
-            },
-            Some(other) => {
-                return Err(ConfigError::Invalid {
-                    name: STORE_VARIABLE,
-                    value: other.to_owned(),
-                    hint: "the only supported value is `embedded`",
-                });
-            }
-            None => {
-                return Err(ConfigError::Missing {
-                    name: STORE_VARIABLE,
-                    hint: "set it to `embedded` (SQLite under DEPTOKEN_DATA_DIR, default /tmp/deptoken)",
-                });
-            }
+        let aws = AwsConfig::from_lookup(&lookup)?;
+        let value_of = |name: &str| lookup(name).map(|value| value.trim().to_owned()).filter(|value| !value.is_empty());
+
+        let dep_base_url = match value_of(DEP_BASE_URL_VARIABLE) {
+            Some(url) => dep_base_url(url)?,
+            None => APPLE_DEP_BASE_URL.to_owned(),
         };
 
-        let time_zone = match lookup(TIME_ZONE_VARIABLE) {
-            Some(value) => value.parse::<Tz>().map_err(|_| ConfigError::Invalid {
-                name: TIME_ZONE_VARIABLE,
-                value,
-                hint: "expected an IANA time zone name such as Asia/Tokyo",
-            })?,
-            None => DEFAULT_TIME_ZONE,
-        };
-
-        let dep_request_timeout = match lookup(DEP_TIMEOUT_VARIABLE) {
+        let dep_request_timeout = match value_of(DEP_TIMEOUT_VARIABLE) {
             Some(value) => match value.parse::<u64>() {
                 Ok(seconds) if seconds > 0 => Duration::from_secs(seconds),
                 _ => {
                     return Err(ConfigError::Invalid {
-                        name: DEP_TIMEOUT_VARIABLE,
-                        value,
-                        hint: "expected a whole number of seconds greater than 0",
+                        variable: DEP_TIMEOUT_VARIABLE,
+                        reason: format!("expected a whole number of seconds greater than 0, got {value:?}"),
                     });
                 }
             },
-            None => Duration::from_secs(30),
+            None => DEFAULT_DEP_TIMEOUT,
+        };
+
+        let time_zone = match value_of(TIME_ZONE_VARIABLE) {
+            Some(value) => value.parse::<Tz>().map_err(|_| ConfigError::Invalid {
+                variable: TIME_ZONE_VARIABLE,
+                reason: format!("expected an IANA time zone name such as Asia/Tokyo, got {value:?}"),
+            })?,
+            None => DEFAULT_TIME_ZONE,
         };
 
         Ok(Self {
-            store,
-            dep_base_url: lookup(DEP_URL_VARIABLE).unwrap_or_else(|| APPLE_DEP_BASE_URL.to_owned()),
+            aws,
+            dep_base_url,
             dep_request_timeout,
             time_zone,
         })
     }
+}
+
+/// Validates a DEP base URL and removes a trailing slash. It must be `https://host[:port]`, or
+/// `http://` to a loopback host only, because DEP requests carry the consumer key, the access
+/// token and the session token in their headers.
+fn dep_base_url(url: String) -> Result<String, ConfigError> {
+    let invalid = |reason: &str| ConfigError::Invalid {
+        variable: DEP_BASE_URL_VARIABLE,
+        reason: format!("{reason}, got {url:?}"),
+    };
+
+    let uri: Uri = url.parse().map_err(|_| invalid("expected a URL such as https://mdmenrollment.apple.com"))?;
+    let host = uri.host().unwrap_or_default();
+    let loopback = matches!(host, "localhost" | "[::1]") || host.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.is_loopback());
+    match uri.scheme_str() {
+        Some("https") => {}
+        Some("http") if loopback => {}
+        Some("http") => return Err(invalid("plain http is allowed only to a loopback address; use https")),
+        _ => return Err(invalid("expected an https:// URL")),
+    }
+    if host.is_empty() {
+        return Err(invalid("expected a host name"));
+    }
+    if uri.path_and_query().is_some_and(|path| path.as_str() != "/") {
+        return Err(invalid("expected no path or query after the host"));
+    }
+
+    Ok(url.trim_end_matches('/').to_owned())
 }
 
 #[cfg(test)]
@@ -116,45 +140,130 @@ mod tests {
 
     use super::*;
 
-    fn config_of(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let vars: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    const TABLE: &str = "DEPTOKEN_TABLE";
+    const KEYS_KMS_KEY: &str = "DEPTOKEN_KEYS_KMS_KEY_ID";
+    const CREDENTIALS_KMS_KEY: &str = "DEPTOKEN_CREDENTIALS_KMS_KEY_ID";
+
+    const REQUIRED: [(&str, &str); 3] = [
+        (TABLE, "deptoken"),
+        (KEYS_KMS_KEY, "alias/deptoken-keys"),
+        (CREDENTIALS_KMS_KEY, "alias/deptoken-credentials"),
+    ];
+
+    /// Parses the required variables plus `extra`, in a map standing in for the environment.
+    fn config_of(extra: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = REQUIRED
+            .iter()
+            .chain(extra)
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect();
         Config::from_lookup(|name| vars.get(name).cloned())
     }
 
-    #[test]
-    fn config_without_store_names_variable() {
-        let error = config_of(&[]).unwrap_err();
-
-        assert!(error.to_string().contains(STORE_VARIABLE), "{error}");
+    fn invalid_variable(result: Result<Config, ConfigError>) -> Option<&'static str> {
+        match result {
+            Err(ConfigError::Invalid { variable, .. }) => Some(variable),
+            _ => None,
+        }
     }
 
     #[test]
-    fn config_unknown_store_is_invalid() {
-        let error = config_of(&[(STORE_VARIABLE, "dynamodb")]).unwrap_err();
+    fn config_required_only_uses_defaults() {
+        let config = config_of(&[]).expect("valid configuration");
 
-        assert!(matches!(error, ConfigError::Invalid { name: STORE_VARIABLE, .. }), "{error}");
-    }
-
-    #[test]
-    fn config_embedded_defaults() {
-        let config = config_of(&[(STORE_VARIABLE, "embedded")]).unwrap();
-
-        assert_eq!(config.store, StoreBackend::Embedded { data_dir: PathBuf::from("/tmp/deptoken") });
+        assert_eq!(config.aws.table_name, "deptoken");
+        assert_eq!(config.aws.keys_kms_key_id, "alias/deptoken-keys");
+        assert_eq!(config.aws.credentials_kms_key_id, "alias/deptoken-credentials");
+        assert_eq!(config.aws.endpoint_url, None);
         assert_eq!(config.dep_base_url, APPLE_DEP_BASE_URL);
+        assert_eq!(config.dep_request_timeout, DEFAULT_DEP_TIMEOUT);
+        assert_eq!(config.time_zone, chrono_tz::Asia::Tokyo);
+    }
+
+    #[test]
+    fn config_missing_variable_is_named() {
+        for missing in [TABLE, KEYS_KMS_KEY, CREDENTIALS_KMS_KEY] {
+            let vars: HashMap<&str, &str> = REQUIRED.iter().copied().filter(|(name, _)| *name != missing).collect();
+
+            let error = Config::from_lookup(|name| vars.get(name).map(|v| v.to_string())).expect_err("missing variable");
+
+            assert_eq!(error, ConfigError::Aws(deptoken_aws::ConfigError::Missing(missing)), "{missing}");
+            assert!(error.to_string().contains(missing), "{missing}: {error}");
+        }
+    }
+
+    #[test]
+    fn config_reads_optional_variables() {
+        let config = config_of(&[
+            (DEP_BASE_URL_VARIABLE, "http://127.0.0.1:8090/"),
+            (DEP_TIMEOUT_VARIABLE, "3"),
+            (TIME_ZONE_VARIABLE, " Europe/Berlin "),
+            ("DEPTOKEN_AWS_ENDPOINT_URL", "http://127.0.0.1:5000"),
+        ])
+        .expect("valid configuration");
+
+        assert_eq!(config.dep_base_url, "http://127.0.0.1:8090");
+        assert_eq!(config.dep_request_timeout, Duration::from_secs(3));
+        assert_eq!(config.time_zone, chrono_tz::Europe::Berlin);
+        assert_eq!(config.aws.endpoint_url.as_deref(), Some("http://127.0.0.1:5000"));
+    }
+
+    #[test]
+    fn config_blank_optional_means_default() {
+        let config = config_of(&[(TIME_ZONE_VARIABLE, " "), (DEP_BASE_URL_VARIABLE, "")]).expect("valid configuration");
+
         assert_eq!(config.time_zone, DEFAULT_TIME_ZONE);
+        assert_eq!(config.dep_base_url, APPLE_DEP_BASE_URL);
     }
 
     #[test]
-    fn config_bad_time_zone_names_variable() {
-        let error = config_of(&[(STORE_VARIABLE, "embedded"), (TIME_ZONE_VARIABLE, "Mars/Olympus")]).unwrap_err();
+    fn config_accepts_dep_urls() {
+        let cases = [
+            ("Apple", "https://mdmenrollment.apple.com", "https://mdmenrollment.apple.com"),
+            ("https with port", "https://dep.example.com:8443/", "https://dep.example.com:8443"),
+            ("loopback IPv4", "http://127.0.0.1:8090", "http://127.0.0.1:8090"),
+            ("localhost", "http://localhost:8090", "http://localhost:8090"),
+            ("loopback IPv6", "http://[::1]:8090", "http://[::1]:8090"),
+        ];
 
-        assert!(error.to_string().contains(TIME_ZONE_VARIABLE), "{error}");
+        for (label, url, expected) in cases {
+            let config = config_of(&[(DEP_BASE_URL_VARIABLE, url)]);
+
+            assert_eq!(config.map(|c| c.dep_base_url), Ok(expected.to_owned()), "{label}");
+        }
     }
 
     #[test]
-    fn config_zero_timeout_is_invalid() {
-        let error = config_of(&[(STORE_VARIABLE, "embedded"), (DEP_TIMEOUT_VARIABLE, "0")]).unwrap_err();
+    fn config_rejects_invalid_values() {
+        let cases = [
+            ("plain http to another host", DEP_BASE_URL_VARIABLE, "http://mdmenrollment.apple.com"),
+            ("plain http to a private address", DEP_BASE_URL_VARIABLE, "http://10.0.0.8:8090"),
+            ("no scheme", DEP_BASE_URL_VARIABLE, "mdmenrollment.apple.com"),
+            ("other scheme", DEP_BASE_URL_VARIABLE, "ftp://mdmenrollment.apple.com"),
+            ("path", DEP_BASE_URL_VARIABLE, "https://mdmenrollment.apple.com/session"),
+            ("query", DEP_BASE_URL_VARIABLE, "https://mdmenrollment.apple.com/?a=b"),
+            ("not a URL", DEP_BASE_URL_VARIABLE, "https://exa mple.com"),
+            ("zero timeout", DEP_TIMEOUT_VARIABLE, "0"),
+            ("timeout with unit", DEP_TIMEOUT_VARIABLE, "8s"),
+            ("negative timeout", DEP_TIMEOUT_VARIABLE, "-1"),
+            ("unknown time zone", TIME_ZONE_VARIABLE, "Mars/Olympus"),
+            ("offset instead of a zone", TIME_ZONE_VARIABLE, "+09:00"),
+        ];
 
-        assert!(error.to_string().contains(DEP_TIMEOUT_VARIABLE), "{error}");
+        for (label, variable, value) in cases {
+            let result = config_of(&[(variable, value)]);
+
+            assert_eq!(invalid_variable(result), Some(variable), "{label}");
+        }
+    }
+
+    #[test]
+    fn config_error_message_names_variable() {
+        let error = config_of(&[(TIME_ZONE_VARIABLE, "Mars/Olympus")]).expect_err("invalid time zone");
+
+        assert_eq!(
+            error.to_string(),
+            "environment variable DEPTOKEN_TIME_ZONE is invalid: expected an IANA time zone name such as Asia/Tokyo, got \"Mars/Olympus\""
+        );
     }
 }

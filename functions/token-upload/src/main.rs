@@ -1,25 +1,34 @@
-//! Cold start: install the TLS provider, start JSON logs, read the configuration once, build
-//! the adapters, then serve API Gateway HTTP API events.
+//! Cold start: start JSON logs, read the configuration once, build the SDK clients, the
+//! adapters and the DEP client once, then serve API Gateway HTTP API events.
 
-use tracing_subscriber::EnvFilter;
+use std::error::Error;
+
+use token_upload::logging;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    deptoken_shared::dep::install_crypto_provider();
-    tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
-        .with_current_span(false)
-        .without_time()
-        .init();
+    logging::init_logging(&logging::log_directives(|name| std::env::var(name).ok()));
 
     let config = token_upload::Config::from_env().inspect_err(|error| {
         tracing::error!(%error, "invalid configuration");
     })?;
-    let services = token_upload::build_services(&config).inspect_err(|error| {
-        tracing::error!(error = format!("{error:#}"), "cannot build the adapters");
+    let services = token_upload::build_services(&config).await.inspect_err(|error| {
+        tracing::error!(error = cause_chain(error), "cannot build the services");
     })?;
-    tracing::info!(time_zone = %config.time_zone, "token-upload function ready");
+    tracing::info!(
+        table = config.aws.table_name,
+        dep_base_url = config.dep_base_url,
+        time_zone = %config.time_zone,
+        "token-upload function ready"
+    );
 
     lambda_http::run(token_upload::app(services)).await
+}
+
+/// Joins an error and its sources into one line, such as `cannot build …: invalid DEP base URL …`.
+fn cause_chain(error: &(dyn Error + 'static)) -> String {
+    let messages: Vec<String> = std::iter::successors(Some(error), |error| (*error).source())
+        .map(ToString::to_string)
+        .collect();
+    messages.join(": ")
 }
