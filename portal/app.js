@@ -34,6 +34,8 @@ async function show({ moveFocus }) {
   const view = h('div', { className: 'view' });
   replace(main, view);
   const context = { navigate, flash: history.state?.flash };
+  // A flash message is shown once: a reload or a return through the history omits it.
+  history.replaceState({}, '');
   await route.render(view, params, context);
   if (!main.contains(view)) {
     return;

@@ -48,3 +48,6 @@ cargo test --workspace --locked "$@"
 
 echo "==> scripts/check-infra.sh (SAM lint and cfn-guard rules, offline)"
 scripts/check-infra.sh
+
+echo "==> scripts/browser-test.sh (admin portal in headless Chromium)"
+scripts/browser-test.sh

@@ -22,7 +22,8 @@ export function h(tag, attributes = {}, ...children) {
   return element;
 }
 
-function append(element, children) {
+/** Appends `children` to `element`, skipping empty values as `h` does. */
+export function append(element, children) {
   for (const child of children) {
     if (child === null || child === undefined || child === false || child === '') continue;
     if (Array.isArray(child)) {

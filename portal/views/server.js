@@ -2,7 +2,7 @@
 // (certificate, Apple Business Manager, upload), check and key rotation, and the history.
 
 import { api } from '../lib/api.js';
-import { confirmDialog, errorBlock, h, replace, statusBlock } from '../lib/dom.js';
+import { append, confirmDialog, errorBlock, h, replace, statusBlock } from '../lib/dom.js';
 import { formatDate, formatDateTime, statusText, t } from '../lib/i18n.js';
 import { expiryCell, statusCell } from './dashboard.js';
 
@@ -26,16 +26,16 @@ export async function renderServer(view, [name], { flash }) {
   }
   summary.removeAttribute('aria-busy');
 
-  const page = { name, server, summary, history: h('div', {}) };
+  const page = { name, server, summary, history: h('div', {}), flash: flash ? statusBlock(flash) : null };
   showSummary(page);
-  view.append(
-    flash ? statusBlock(flash) : null,
+  append(view, [
+    page.flash,
     steps(page),
     checkSection(page),
     h('section', { 'aria-labelledby': 'history-title' },
       h('h2', { id: 'history-title' }, t('history.title')),
       page.history),
-  );
+  ]);
   await refreshHistory(page);
 }
 
@@ -125,6 +125,7 @@ function uploadForm(page) {
       if (file) {
         page.server = await api.uploadToken(page.name, file, note, confirmServerChange);
         fileInput.value = '';
+        page.flash?.remove();
         replace(result, statusBlock(t('step3.saved', {
           date: formatDate(page.server.expires_at),
           days: page.server.days_remaining,

@@ -1,5 +1,6 @@
 // End-to-end tests of the admin portal in headless Chromium against `deptoken serve
-// --simulator`. scripts/browser-test.sh starts the server and sets:
+// --simulator`. They run in order against one fresh server (entry names are fixed, so that
+// the screenshots read well). scripts/browser-test.sh starts the server and sets:
 //   DEPTOKEN_URL      the local runner, such as http://127.0.0.1:40123
 //   DEPTOKEN_SIM_URL  its in-process DEP simulator
 //   SCREENSHOT_DIR    where the screenshots go (docs/screenshots)
@@ -96,10 +97,6 @@ async function entryWithToken(name, displayName, expiresAt) {
   return token.consumerKey;
 }
 
-function uniqueName(prefix) {
-  return `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1000)}`;
-}
-
 function japaneseDate(instant) {
   return new Intl.DateTimeFormat('ja-JP', { timeZone: 'Asia/Tokyo', year: 'numeric', month: 'long', day: 'numeric' })
     .format(new Date(instant));
@@ -140,7 +137,7 @@ async function focusedDescription(page) {
 // --- Tests ---
 
 test('renewal in the UI shows new expiry', async () => {
-  const name = uniqueName('tokyo');
+  const name = 'tokyo';
   const page = await openPortal('/');
 
   await page.getByLabel('名前（半角英数字）').fill(name);
@@ -203,7 +200,7 @@ test('renewal in the UI shows new expiry', async () => {
 });
 
 test('bad file shows Japanese error, expiry unchanged', async () => {
-  const name = uniqueName('osaka');
+  const name = 'osaka';
   await entryWithToken(name, '大阪支社', new Date(Date.now() + 200 * DAY_MS));
   const before = (await apiJson('GET', `/v1/servers/${name}`)).body;
   const catalogue = (await apiJson('GET', '/v1/messages?lang=ja')).body;
@@ -228,8 +225,8 @@ test('bad file shows Japanese error, expiry unchanged', async () => {
 });
 
 test('entry 45 days from expiry is red and flagged', async () => {
-  const soon = uniqueName('nagoya');
-  const later = uniqueName('fukuoka');
+  const soon = 'nagoya';
+  const later = 'fukuoka';
   await entryWithToken(soon, '名古屋営業所', new Date(Date.now() + 45 * DAY_MS));
   await entryWithToken(later, '福岡営業所', new Date(Date.now() + 300 * DAY_MS));
   const page = await openPortal('/');
@@ -252,13 +249,11 @@ test('entry 45 days from expiry is red and flagged', async () => {
   assert.ok(banner.includes('名古屋営業所'), banner);
   assert.ok(!banner.includes('福岡営業所'), banner);
   assert.ok(!(await laterRow.textContent()).includes('期限間近'));
-
-  await screenshot(page, 'dashboard-ja.png');
   await page.close();
 });
 
 test('broken entries say what to do', async () => {
-  const name = uniqueName('sapporo');
+  const name = 'sapporo';
   const consumerKey = await entryWithToken(name, '札幌営業所', new Date(Date.now() + 300 * DAY_MS));
   const changed = await fetch(`${SIM}/sim/tokens/${consumerKey}/state`, {
     method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ state: 'terms_not_accepted' }),
@@ -280,7 +275,7 @@ test('broken entries say what to do', async () => {
 });
 
 test('server mismatch offers confirmation', async () => {
-  const name = uniqueName('kobe');
+  const name = 'kobe';
   await entryWithToken(name, '神戸営業所', new Date(Date.now() + 300 * DAY_MS));
   const { file: otherServer } = await issueToken(await certificateOf(name), {
     serverName: `MDM other ${name}`, expiresAt: new Date(Date.now() + 360 * DAY_MS),
@@ -304,7 +299,7 @@ test('server mismatch offers confirmation', async () => {
 });
 
 test('key rotation asks for confirmation', async () => {
-  const name = uniqueName('sendai');
+  const name = 'sendai';
   await entryWithToken(name, '仙台営業所', new Date(Date.now() + 300 * DAY_MS));
   const oldCertificate = await certificateOf(name);
   const page = await openPortal(`/servers/${name}`);
@@ -327,9 +322,11 @@ test('key rotation asks for confirmation', async () => {
 });
 
 test('English switch shows English labels', async () => {
-  const name = uniqueName('yokohama');
+  const name = 'yokohama';
   await entryWithToken(name, 'Yokohama office', new Date(Date.now() + 50 * DAY_MS));
   const page = await openPortal('/');
+  await page.locator(`tr[data-server="${name}"]`).waitFor();
+  await screenshot(page, 'dashboard-ja.png');
 
   await page.getByRole('button', { name: 'Switch to English' }).click();
   await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
@@ -364,7 +361,7 @@ test('English switch shows English labels', async () => {
 });
 
 test('keyboard focus order is logical', async () => {
-  const name = uniqueName('kyoto');
+  const name = 'kyoto';
   await entryWithToken(name, '京都営業所', new Date(Date.now() + 300 * DAY_MS));
   const page = await openPortal(`/servers/${name}`);
 

@@ -9,6 +9,7 @@ mod embedded;
 mod harness;
 mod http_api;
 mod lambda;
+mod portal;
 mod support;
 mod sweep;
 mod sweep_year;

@@ -278,7 +278,7 @@ pub const UI_TEXTS: &[(&str, &str, &str)] = &[
     ("step3.no_file", "サーバートークンファイル (.p7m) を選択してください。", "Choose a server token file (.p7m)."),
     (
         "step3.saved",
-        "サーバートークンを登録しました。新しい有効期限は {date} です（有効期限まで残り {days} 日）。",
+        "サーバートークンを登録しました。新しい有効期限は{date}です（有効期限まで残り {days} 日）。",
         "The server token was registered. The new expiry is {date} ({days} days left).",
     ),
     ("step3.note_saved", "備考を保存しました。", "The note was saved."),
