@@ -6,7 +6,7 @@
 #   - infra/tests/broken-template.yaml fails the lint, fails cfn-guard with exit code 19,
 #     and fails every single rule, so that no rule passes by matching nothing.
 # Installs aws-sam-cli (with cfn-lint) into .venv and cfn-guard into ~/.cargo/bin when they
-# are missing; the cfn-guard build takes about 2 to 3 minutes on 2 cores.
+# are missing. Building cfn-guard takes about 2 to 3 minutes on 2 cores.
 #
 # Usage: scripts/check-infra.sh
 # Ends with "infra: N passed, M failed" and exits non-zero when a check failed.
@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 SAM_CLI_VERSION=1.170.0
 CFN_GUARD_VERSION=3.2.1
 
-# sam validate needs a region but never calls AWS; telemetry would try the network.
+# sam validate needs a region but never calls AWS. Telemetry is off because it would use the network.
 export AWS_DEFAULT_REGION=us-east-1
 export SAM_CLI_TELEMETRY=0
 

@@ -1,8 +1,8 @@
 """Check that infra/template.yaml agrees with the Rust code it deploys.
 
-The template repeats names that the code fixes: the table's key attributes and sweep index,
-the `kind` of DEP server items (used by the stream filter), the `purpose` values of the KMS
-encryption contexts, and the environment variables the functions read. This script reads
+The template repeats names that the code fixes. They are the table's key attributes and
+sweep index, the `kind` of DEP server items (used by the stream filter), the `purpose`
+values of the KMS encryption contexts, and the environment variables. This script reads
 those names from the Rust sources and compares them with the template, so a rename on one
 side fails CI instead of failing in AWS.
 
