@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs the admin portal's end-to-end tests in headless Chromium against a local runner with
-# the DEP simulator. Installs Debian's chromium (and Japanese fonts for the screenshots) with
-# apt-get and playwright-core with npm when they are missing, builds deptoken, starts
-# `deptoken serve --simulator` on free loopback ports with a fresh data folder, runs
-# tests/browser/portal.test.mjs with node's test runner and stops the server.
+# the DEP simulator. Installs what is missing: Debian's chromium and Japanese fonts (for the
+# screenshots) with apt-get, playwright-core with npm. Then builds deptoken and starts
+# `deptoken serve --simulator` on free loopback ports with a fresh data folder. It runs
+# tests/browser/portal.test.mjs with node's test runner and stops the server by its pid.
 #
 # Screenshots go to docs/screenshots/. Prints "N passed, N failed" as its last line.
 set -euo pipefail

@@ -104,7 +104,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         ..SweepOptions::default()
     });
     let daily = spawn_daily(services.clone(), sweeper.clone(), args.sweep_at);
-    let app = deptoken_api::local_router(services, IdentitySource::Fixed(caller.clone()), sweeper);
+    let mut app = deptoken_api::local_router(services, IdentitySource::Fixed(caller.clone()), sweeper);
+    if let Some(running) = &simulator {
+        app = app.nest("/simulator", simulator::same_origin_routes(running));
+    }
 
     tracing::info!(%api_url, tenant = %caller.tenant, data_dir = %args.data_dir.display(), %dep_url, "local runner started");
     println!("deptoken API: {api_url}");

@@ -3,6 +3,8 @@
 use std::net::SocketAddr;
 
 use anyhow::Context;
+use axum::routing::get;
+use axum::{Json, Router};
 use clap::Args;
 use deptoken_dep_sim::RunningSimulator;
 
@@ -33,4 +35,20 @@ pub async fn start_in_process(preferred: &str) -> anyhow::Result<RunningSimulato
                 .context("cannot start the DEP simulator")
         }
     }
+}
+
+/// Builds the routes that `deptoken serve --simulator` nests under `/simulator` on the API's own
+/// address: `GET /simulator` returns `{"base_url"}` (the admin portal shows its simulator
+/// step only when this answers 200), and `/simulator/sim/tokens` is the simulator's control
+/// API on the same origin, so that the portal can issue a token in place of ABM.
+pub fn same_origin_routes(running: &RunningSimulator) -> Router {
+    let base_url = running.base_url.clone();
+    let describe = get(move || {
+        let base_url = base_url.clone();
+        async move { Json(serde_json::json!({ "base_url": base_url })) }
+    });
+
+    Router::new()
+        .route("/", describe)
+        .merge(deptoken_dep_sim::router(running.simulator.clone()))
 }

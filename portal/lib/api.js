@@ -3,7 +3,7 @@
 
 import { currentLanguage } from './i18n.js';
 
-/** An error answer of the API: `code`, `message` and `action` as the API rendered them. */
+/** An error response of the API: `code`, `message` and `action` as the API rendered them. */
 export class ApiError extends Error {
   constructor(status, code, message, action) {
     super(message);
@@ -16,7 +16,7 @@ export class ApiError extends Error {
 /**
  * Sends a request and returns the parsed JSON body (null for 204). `body` may be a plain
  * object (sent as JSON) or FormData (sent as multipart/form-data). Throws ApiError for an
- * error answer.
+ * error response.
  */
 export async function request(method, path, body) {
   const headers = { 'Accept-Language': currentLanguage(), Accept: 'application/json' };
@@ -59,6 +59,29 @@ export const api = {
       form.append('confirm_server_change', 'true');
     }
     return request('PUT', `/v1/servers/${encodeURIComponent(name)}/token`, form);
+  },
+
+  /** Tells whether the local runner runs the DEP simulator (`deptoken serve --simulator`). */
+  async simulatorAvailable() {
+    const response = await fetch('/simulator', { headers: { Accept: 'application/json' } });
+    return response.ok;
+  },
+
+  /**
+   * Asks the simulator for a token file encrypted for the entry's certificate, as ABM's token
+   * download would return it. Resolves to the file as a Blob.
+   */
+  async issueSimulatorToken(name, serverName) {
+    const certificate = await fetch(api.certificateUrl(name), { headers: { 'Accept-Language': currentLanguage() } });
+    if (!certificate.ok) {
+      throw new Error(`GET certificate returned ${certificate.status}`);
+    }
+    const query = new URLSearchParams({ server_name: serverName });
+    const response = await fetch(`/simulator/sim/tokens?${query}`, { method: 'POST', body: await certificate.text() });
+    if (!response.ok) {
+      throw new Error(`POST /simulator/sim/tokens returned ${response.status}: ${await response.text()}`);
+    }
+    return response.blob();
   },
 
   listSubscribers: () => request('GET', '/v1/subscribers'),

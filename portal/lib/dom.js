@@ -64,7 +64,7 @@ export function confirmDialog({ title, text, confirmLabel, cancelLabel }) {
   });
 }
 
-/** A block showing an API error: its message and what to do, announced as an alert. */
+/** Builds a block with an API error's message and what to do, announced as an alert. */
 export function errorBlock(error, whatToDoLabel, title) {
   return h('div', { className: 'notice notice-error', role: 'alert' },
     title ? h('p', { className: 'notice-title' }, title) : null,
@@ -73,7 +73,7 @@ export function errorBlock(error, whatToDoLabel, title) {
   );
 }
 
-/** A block with a success or progress text, read out politely. */
+/** Builds a block with a success or progress text, announced politely (role=status). */
 export function statusBlock(text, kind = 'success') {
   return h('div', { className: `notice notice-${kind}`, role: 'status' }, h('p', {}, text));
 }

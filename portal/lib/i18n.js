@@ -6,7 +6,7 @@ const LANGUAGES = ['ja', 'en'];
 
 let catalogue = null;
 
-/** The language chosen before (stored in localStorage), or Japanese. */
+/** Returns the language chosen before (stored in localStorage), or Japanese. */
 export function savedLanguage() {
   try {
     const stored = localStorage.getItem(STORAGE_KEY);

@@ -5,7 +5,7 @@ import { api } from '../lib/api.js';
 import { errorBlock, h, replace, statusBlock } from '../lib/dom.js';
 import { errorText, formatDate, statusText, t } from '../lib/i18n.js';
 
-/** Whether an entry is flagged: highlighted by the API (expiring or broken) or without a token. */
+/** Tells whether an entry is flagged: highlighted by the API (expiring or broken) or without a token. */
 function needsAction(server) {
   return server.highlight || server.status === 'no_token';
 }
@@ -77,7 +77,7 @@ function serverRow(server) {
   );
 }
 
-/** The expiry date (red with a warning icon when highlighted) and the days left. */
+/** Builds the expiry date (red with a warning icon when highlighted) and the days left. */
 export function expiryCell(server) {
   if (!server.expires_at) {
     return notSet();
@@ -98,7 +98,7 @@ function daysText(days) {
   return days === 0 ? t('days.today') : t('days.overdue', { days: -days });
 }
 
-/** The status label, Apple's verdict when the last check failed, and what to do. */
+/** Builds the status label, Apple's verdict when the last check failed, and what to do. */
 export function statusCell(server) {
   const status = statusText(server.status);
   const verdict = server.last_error ? errorText(server.last_error) : null;

@@ -86,7 +86,7 @@ async function removeSubscriber(page, subscriber) {
   page.result.focus();
 }
 
-/** The form adding an email address or a phone number; the type follows from the input. */
+/** Builds the form that adds an email address or a phone number (SMS). */
 function addForm(page) {
   const protocol = h('select', { id: 'recipient-protocol', name: 'protocol' },
     h('option', { value: 'email' }, t('recipients.email')),

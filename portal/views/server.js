@@ -26,7 +26,12 @@ export async function renderServer(view, [name], { flash }) {
   }
   summary.removeAttribute('aria-busy');
 
-  const page = { name, server, summary, history: h('div', {}), flash: flash ? statusBlock(flash) : null };
+  const page = {
+    name, server, summary,
+    history: h('div', {}),
+    flash: flash ? statusBlock(flash) : null,
+    simulatorBox: h('div', {}),
+  };
   showSummary(page);
   append(view, [
     page.flash,
@@ -36,7 +41,7 @@ export async function renderServer(view, [name], { flash }) {
       h('h2', { id: 'history-title' }, t('history.title')),
       page.history),
   ]);
-  await refreshHistory(page);
+  await Promise.all([refreshHistory(page), showSimulatorStep(page)]);
 }
 
 function showSummary(page) {
@@ -81,12 +86,50 @@ function steps(page) {
           ['step2.abm_sign_in', 'step2.abm_preferences', 'step2.abm_server', 'step2.abm_certificate', 'step2.abm_download']
             .map((key) => h('li', {}, t(key)))),
         h('p', { className: 'notice notice-warning' },
-          h('span', { className: 'icon', 'aria-hidden': 'true' }, '⚠ '), t('step2.warning'))),
+          h('span', { className: 'icon', 'aria-hidden': 'true' }, '⚠ '), t('step2.warning')),
+        page.simulatorBox),
       h('li', {},
         h('h3', {}, t('step3.title')),
         uploadForm(page)),
     ),
   );
+}
+
+/**
+ * Shows, only when the local runner runs the DEP simulator, a button that downloads a token
+ * file from the simulator in place of Apple Business Manager.
+ */
+async function showSimulatorStep(page) {
+  if (!(await api.simulatorAvailable().catch(() => false))) {
+    return;
+  }
+  const result = h('div', { className: 'form-result', tabindex: '-1' });
+  const button = h('button', { type: 'button', className: 'secondary' }, t('step2.sim_button'));
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      const serverName = page.server.account?.server_name ?? page.server.display_name;
+      const file = await api.issueSimulatorToken(page.name, serverName);
+      const fileName = `${page.name}_smime.p7m`;
+      const link = h('a', { href: URL.createObjectURL(file), download: fileName });
+      link.click();
+      URL.revokeObjectURL(link.href);
+      replace(result, statusBlock(t('step2.sim_done', { file: fileName })));
+    } catch (error) {
+      console.error(error);
+      replace(result, errorBlock({ message: t('step2.sim_failed'), action: '' }, t('app.what_to_do')));
+    } finally {
+      button.disabled = false;
+      result.focus();
+    }
+  });
+
+  replace(page.simulatorBox, h('section', { className: 'notice notice-progress simulator', 'aria-labelledby': 'simulator-title' },
+    h('h4', { id: 'simulator-title' }, t('step2.sim_title')),
+    h('p', {}, t('step2.sim_text')),
+    button,
+    result,
+  ));
 }
 
 function uploadForm(page) {
