@@ -189,6 +189,13 @@ impl MimeEntity<'_> {
             .find(|(candidate, _)| candidate.eq_ignore_ascii_case(name))
             .map(|(_, value)| value.as_str())
     }
+
+    fn header_count(&self, name: &str) -> usize {
+        self.headers
+            .iter()
+            .filter(|(candidate, _)| candidate.eq_ignore_ascii_case(name))
+            .count()
+    }
 }
 
 /// Splits `text` into header fields and body if it starts with RFC 5322 header fields
@@ -236,6 +243,16 @@ fn is_header_name(name: &str) -> bool {
 }
 
 fn unwrap_smime(entity: &MimeEntity<'_>) -> Result<Unwrapped<'static>, TokenError> {
+    // RFC 2045 allows each of these fields once. With two, readers disagree on which one
+    // counts, so the file is rejected rather than read by a guess.
+    for name in ["Content-Type", "Content-Transfer-Encoding"] {
+        if entity.header_count(name) > 1 {
+            return Err(TokenError::Malformed {
+                reason: "an S/MIME header field appears twice",
+            });
+        }
+    }
+
     let content_type = entity.header("Content-Type").ok_or(TokenError::NotAToken)?;
     let media_type = content_type.split(';').next().unwrap_or_default().trim();
     if !SMIME_MEDIA_TYPES
@@ -388,6 +405,34 @@ mod tests {
                     classify(input.as_bytes()),
                     Err(TokenError::Malformed { .. })
                 ),
+                "{label}"
+            );
+        }
+    }
+
+    #[test]
+    fn unwrap_envelope_rejects_duplicate_smime_headers() {
+        let body = "MIAGCSqGSIb3DQEHA6CAMIACAQAx";
+        let cases = [
+            (
+                "content type twice",
+                format!("Content-Type: application/pkcs7-mime\nContent-Type: text/plain\n\n{body}\n"),
+            ),
+            (
+                "transfer encoding twice, other case",
+                format!(
+                    "Content-Type: application/pkcs7-mime\nContent-Transfer-Encoding: base64\n\
+                     content-transfer-encoding: 7bit\n\n{body}\n"
+                ),
+            ),
+        ];
+
+        for (label, input) in cases {
+            assert_eq!(
+                classify(input.as_bytes()),
+                Err(TokenError::Malformed {
+                    reason: "an S/MIME header field appears twice"
+                }),
                 "{label}"
             );
         }
