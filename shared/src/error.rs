@@ -172,6 +172,9 @@ pub enum ErrorDetail {
     Limit { bytes: usize },
     /// A request field that is missing or invalid.
     InvalidField { field: String },
+    /// The error is about a notification recipient, not a DEP server entry (with `not_found`
+    /// and `already_exists`).
+    Subscriber,
 }
 
 /// An error answered to a caller: a stable code plus the facts its message needs.

@@ -15,6 +15,7 @@ pub mod model;
 pub mod policy;
 pub mod ports;
 pub mod secret;
+pub mod subscriber;
 pub mod token;
 pub mod usecases;
 

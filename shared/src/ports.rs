@@ -8,6 +8,7 @@ use crate::dep::DepError;
 use crate::domain::{KeyId, ServerName, TenantId};
 use crate::model::{AccountDetails, KeyRecord, ServerRecord, UploadRecord};
 use crate::secret::{SecretBytes, SecretText};
+use crate::subscriber::{Contact, Subscriber, SubscriberId};
 use crate::token::TokenCredentials;
 
 /// Errors of the store. `Conflict` and `Throttled` are the only retryable kinds.
@@ -140,4 +141,42 @@ pub trait Notifier: Send + Sync {
 pub enum NotifyError {
     #[error("notification could not be delivered")]
     Failed(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Errors of the subscriber directory. `Throttled` is the only retryable kind.
+#[derive(Debug, thiserror::Error)]
+pub enum SubscriberError {
+    #[error("subscriber not found")]
+    NotFound,
+    /// The address is subscribed already with other settings; on SNS, by another tenant,
+    /// because one topic holds each protocol and address once.
+    #[error("the address is already subscribed with other settings")]
+    AlreadyExists,
+    /// The delivery service rejected an address that passed [`Contact`] validation, such as
+    /// a phone number in a country it cannot send SMS to.
+    #[error("the delivery service rejected the address: {0}")]
+    Rejected(String),
+    #[error("subscriber directory throttled the request")]
+    Throttled,
+    #[error("subscriber directory unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// The recipients of each tenant's notifications: SNS e-mail and SMS subscriptions with a
+/// `tenant_id` filter policy on AWS, items in the SQLite store locally (where the outbox is
+/// the delivery).
+///
+/// Every method is scoped by the tenant: another tenant's subscriber is `NotFound`, exactly
+/// as a missing one. Log lines name subscribers by id and protocol, never by address.
+#[async_trait]
+pub trait Subscribers: Send + Sync {
+    /// Lists the tenant's subscribers, ordered by protocol and address.
+    async fn list_subscribers(&self, tenant: &TenantId) -> Result<Vec<Subscriber>, SubscriberError>;
+
+    /// Subscribes `contact` to the tenant's notifications and returns the subscriber. When the
+    /// tenant has this contact already, returns the existing subscriber.
+    async fn add_subscriber(&self, tenant: &TenantId, contact: &Contact) -> Result<Subscriber, SubscriberError>;
+
+    /// Removes the tenant's subscriber `id`. `NotFound` when the tenant has no subscriber with it.
+    async fn remove_subscriber(&self, tenant: &TenantId, id: &SubscriberId) -> Result<(), SubscriberError>;
 }

@@ -85,6 +85,13 @@ fn field(detail: Option<&ErrorDetail>) -> Option<&str> {
     }
 }
 
+fn is_subscriber(detail: Option<&ErrorDetail>) -> bool {
+    matches!(detail, Some(ErrorDetail::Subscriber))
+}
+
+/// The request field of a notification recipient's address.
+const ENDPOINT_FIELD: &str = "endpoint";
+
 const JA_DOWNLOAD_AGAIN: &str = "Apple Business Manager で新しいサーバートークンをダウンロードし、すぐにアップロードしてください。";
 const JA_STORED_UNCHANGED: &str = "登録済みのサーバートークンは変更していません。";
 const JA_RETRY_LATER: &str = "しばらく待ってから、もう一度お試しください。";
@@ -193,8 +200,20 @@ fn japanese(code: ErrorCode, detail: Option<&ErrorDetail>, tz: Tz) -> (String, S
                 Some(field) => format!("リクエストの項目「{field}」が指定されていないか、正しくありません。"),
                 None => "リクエストの内容が正しくありません。".to_owned(),
             };
-            (message, "入力内容を確認して、もう一度お試しください。".to_owned())
+            let action = match field(detail) {
+                Some(ENDPOINT_FIELD) => "メールアドレスは name@example.com の形式で、電話番号は国番号から始まる国際形式（例: +819012345678）で入力してください。",
+                _ => "入力内容を確認して、もう一度お試しください。",
+            };
+            (message, action.to_owned())
         }
+        ErrorCode::NotFound if is_subscriber(detail) => (
+            "指定された通知先は登録されていません。".to_owned(),
+            "通知先の一覧を表示し直してください。".to_owned(),
+        ),
+        ErrorCode::AlreadyExists if is_subscriber(detail) => (
+            "この宛先は、別の設定の通知先としてすでに登録されています。".to_owned(),
+            format!("別のメールアドレスまたは電話番号を指定してください。{JA_CONTACT_OPERATOR}"),
+        ),
         ErrorCode::NotFound => (
             "指定された DEPサーバーは登録されていません。".to_owned(),
             "名前を確認してください。ダッシュボードに表示されていない場合は、先に登録してください。".to_owned(),
@@ -330,8 +349,22 @@ fn english(code: ErrorCode, detail: Option<&ErrorDetail>, tz: Tz) -> (String, St
                 Some(field) => format!("The request field \"{field}\" is missing or invalid."),
                 None => "The request is invalid.".to_owned(),
             };
-            (message, "Check the input and try again.".to_owned())
+            let action = match field(detail) {
+                Some(ENDPOINT_FIELD) => {
+                    "Enter an e-mail address such as name@example.com, or a phone number in international format starting with the country code, such as +819012345678."
+                }
+                _ => "Check the input and try again.",
+            };
+            (message, action.to_owned())
         }
+        ErrorCode::NotFound if is_subscriber(detail) => (
+            "No recipient with this id is registered.".to_owned(),
+            "Reload the list of recipients.".to_owned(),
+        ),
+        ErrorCode::AlreadyExists if is_subscriber(detail) => (
+            "This address is already registered as a recipient with other settings.".to_owned(),
+            format!("Use another e-mail address or phone number. {EN_CONTACT_OPERATOR}"),
+        ),
         ErrorCode::NotFound => (
             "No DEP server is registered under this name.".to_owned(),
             "Check the name. If the DEP server is not on the dashboard, register it first.".to_owned(),
@@ -425,6 +458,34 @@ mod tests {
 
         assert!(ja.message.contains("2026年1月17日 20:02 (JST)"), "{}", ja.message);
         assert!(en.message.contains("2026-01-17 20:02 JST"), "{}", en.message);
+    }
+
+    #[test]
+    fn subscriber_errors_name_recipients() {
+        let cases = [
+            ("not found, Japanese", ErrorCode::NotFound, Lang::Ja, "通知先"),
+            ("not found, English", ErrorCode::NotFound, Lang::En, "recipient"),
+            ("already exists, Japanese", ErrorCode::AlreadyExists, Lang::Ja, "通知先"),
+            ("already exists, English", ErrorCode::AlreadyExists, Lang::En, "recipient"),
+        ];
+
+        for (label, code, lang, expected) in cases {
+            let text = render_error(&AppError::with_detail(code, ErrorDetail::Subscriber), lang, TOKYO);
+
+            assert!(text.message.contains(expected), "{label}: {}", text.message);
+        }
+    }
+
+    #[test]
+    fn invalid_endpoint_action_shows_formats() {
+        let error = AppError::with_detail(ErrorCode::InvalidRequest, ErrorDetail::InvalidField { field: "endpoint".into() });
+
+        for lang in [Lang::Ja, Lang::En] {
+            let text = render_error(&error, lang, TOKYO);
+
+            assert!(text.action.contains("+819012345678"), "{lang:?}: {}", text.action);
+            assert!(text.action.contains("name@example.com"), "{lang:?}: {}", text.action);
+        }
     }
 
     #[test]

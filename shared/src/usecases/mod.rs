@@ -11,6 +11,7 @@ mod check;
 mod failure;
 mod notify;
 mod servers;
+mod subscribers;
 mod sweep;
 mod upload;
 mod view;
@@ -26,6 +27,7 @@ use crate::ports::{CredentialSealer, DepApi, KeyVault, Notifier, Store};
 pub use certificate::{CertificateDownload, KeyView};
 pub use notify::{NotifyFailure, NotifyOutcome};
 pub use servers::{MAX_DISPLAY_NAME_CHARS, MAX_NOTE_CHARS};
+pub use subscribers::SubscriberDirectory;
 pub use sweep::{
     EntryRef, LocalSweep, NotifyCounts, OutcomeCounts, RetryPolicy, StatusCounts, SweepChange, SweepFailure,
     SweepOptions, SweepReport, SweepRunner, next_daily_run,
