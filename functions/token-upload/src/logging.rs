@@ -2,7 +2,7 @@
 //!
 //! The level comes from `AWS_LAMBDA_LOG_LEVEL` (set by Lambda's advanced logging controls),
 //! else from `RUST_LOG` (full `EnvFilter` directives), else `info`. Whatever these variables
-//! set, the dependencies in [`BODY_LOGGING_TARGETS`] never log below DEBUG.
+//! set, the dependencies in [`CAPPED_TARGETS`] never log below DEBUG.
 
 use tracing::Subscriber;
 use tracing::level_filters::LevelFilter;
@@ -18,11 +18,10 @@ pub const LAMBDA_LOG_LEVEL_VARIABLE: &str = "AWS_LAMBDA_LOG_LEVEL";
 /// The usual `tracing` filter variable, such as `info,deptoken_shared=debug`.
 pub const RUST_LOG_VARIABLE: &str = "RUST_LOG";
 
-/// Dependencies whose TRACE events print whole requests, responses or events. The Lambda
-/// runtime prints the raw API Gateway event, with the JWT and the uploaded file. The AWS SDK
-/// prints HTTP requests and responses with their bodies, which contain KMS plaintexts such as
-/// an opened private key or the credentials being sealed. h2 prints header frames.
-pub const BODY_LOGGING_TARGETS: [&str; 5] = ["lambda_runtime", "aws_smithy_runtime", "aws_sigv4", "aws_runtime", "h2"];
+/// Dependencies that never log below DEBUG. At TRACE, lambda_runtime 1.5 logs every raw
+/// event ("raw JSON event received from Lambda"), which contains the caller's JWT in the
+/// `authorization` header and the uploaded file.
+pub const CAPPED_TARGETS: [&str; 1] = ["lambda_runtime"];
 
 /// Returns the filter directives from the variables `lookup` returns: the Lambda log level,
 /// else `RUST_LOG`, else `info`.
@@ -38,7 +37,7 @@ pub fn log_directives(lookup: impl Fn(&str) -> Option<String>) -> String {
 
 /// Builds the function's log layer: JSON lines without ANSI colours, with the span list (the
 /// runtime's span carries the request id), filtered by `directives` and capped for
-/// [`BODY_LOGGING_TARGETS`]. Invalid directives are skipped, and `info` applies when none is valid.
+/// [`CAPPED_TARGETS`]. Invalid directives are skipped, and `info` applies when none is valid.
 pub fn json_layer<S, W>(directives: &str, writer: W) -> impl Layer<S> + Send + Sync + 'static
 where
     S: Subscriber + for<'span> LookupSpan<'span>,
@@ -47,9 +46,9 @@ where
     let levels = EnvFilter::builder()
         .with_default_directive(LevelFilter::INFO.into())
         .parse_lossy(directives);
-    let body_cap = Targets::new()
+    let cap = Targets::new()
         .with_default(LevelFilter::TRACE)
-        .with_targets(BODY_LOGGING_TARGETS.map(|target| (target, LevelFilter::DEBUG)));
+        .with_targets(CAPPED_TARGETS.map(|target| (target, LevelFilter::DEBUG)));
 
     fmt::layer()
         .json()
@@ -57,7 +56,7 @@ where
         .without_time()
         .with_current_span(false)
         .with_writer(writer)
-        .with_filter(levels.and(body_cap))
+        .with_filter(levels.and(cap))
 }
 
 /// Installs [`json_layer`] on stdout as the process's subscriber. Call it once, first thing at
@@ -140,24 +139,24 @@ mod tests {
     }
 
     #[test]
-    fn json_layer_caps_body_logging_targets() {
+    fn json_layer_caps_lambda_runtime() {
         let output = logged("trace", || {
-            tracing::trace!(target: "aws_smithy_runtime::client::orchestrator", "transmitting request body");
-            tracing::trace!(target: "lambda_runtime::layers::api_response", "raw JSON event");
-            tracing::debug!(target: "aws_smithy_runtime::client::orchestrator", "beginning attempt");
+            tracing::trace!(target: "lambda_runtime::layers::api_response", "raw JSON event received");
+            tracing::debug!(target: "lambda_runtime::runtime", "runtime debug event");
+            tracing::trace!(target: "aws_smithy_runtime::client::orchestrator", "SDK trace event");
             tracing::trace!(target: "deptoken_shared::usecases", "own trace event");
         });
 
-        assert!(!output.contains("transmitting request body"), "{output}");
-        assert!(!output.contains("raw JSON event"), "{output}");
-        assert!(output.contains("beginning attempt"), "{output}");
+        assert!(!output.contains("raw JSON event received"), "{output}");
+        assert!(output.contains("runtime debug event"), "{output}");
+        assert!(output.contains("SDK trace event"), "{output}");
         assert!(output.contains("own trace event"), "{output}");
     }
 
     #[test]
     fn json_layer_cap_beats_specific_directive() {
-        let output = logged("aws_smithy_runtime::client::orchestrator=trace", || {
-            tracing::trace!(target: "aws_smithy_runtime::client::orchestrator", "transmitting request body");
+        let output = logged("lambda_runtime::layers::api_response=trace", || {
+            tracing::trace!(target: "lambda_runtime::layers::api_response", "raw JSON event received");
         });
 
         assert_eq!(output, "");
