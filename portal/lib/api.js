@@ -1,5 +1,9 @@
 // Calls to the deptoken HTTP API on this origin. Every call sends `Accept-Language`, so that
 // error messages come back in the language the portal shows.
+//
+// NOTE: no call sends credentials, because the local runner needs none. Behind API Gateway's
+// JWT authorizer every /v1 call (the catalogue too) needs a bearer token. This portal has no
+// sign-in yet, so it cannot send one.
 
 import { currentLanguage } from './i18n.js';
 
@@ -50,7 +54,7 @@ export const api = {
   rotateKey: (name) => request('POST', `/v1/servers/${encodeURIComponent(name)}/certificate/rotate`),
   certificateUrl: (name) => `/v1/servers/${encodeURIComponent(name)}/certificate`,
 
-  /** Uploads a token file as multipart/form-data with `file` and `note`. */
+  /** Uploads a token file as multipart/form-data with `file`, `note` and, when confirmed, `confirm_server_change`. */
   uploadToken(name, file, note, confirmServerChange) {
     const form = new FormData();
     form.append('file', file, file.name);
