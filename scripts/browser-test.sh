@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the admin portal's end-to-end tests in headless Chromium against a local runner with
-# the DEP simulator. Installs what is missing: Debian's chromium and Japanese fonts (for the
-# screenshots) with apt-get, playwright-core with npm. Then builds deptoken and starts
-# `deptoken serve --simulator` on free loopback ports with a fresh data folder. It runs
+# the DEP simulator. Installs what is missing: Debian's chromium, Japanese fonts (for the
+# screenshots), node and npm with apt-get, and playwright-core with npm. Then builds deptoken
+# and starts `deptoken serve --simulator` on free loopback ports with a fresh data folder. It runs
 # tests/browser/portal.test.mjs with node's test runner and stops the server by its pid.
 #
 # Screenshots go to docs/screenshots/. Prints "N passed, N failed" as its last line.
@@ -15,6 +15,12 @@ if [[ ! -x /usr/bin/chromium ]] || ! fc-list 2>/dev/null | grep -qi "Noto Sans C
     echo "==> apt-get install chromium fonts-noto-cjk"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+fi
+
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    echo "==> apt-get install nodejs npm"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
 fi
 
 if [[ ! -d tests/browser/node_modules/playwright-core ]]; then

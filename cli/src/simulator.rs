@@ -38,8 +38,8 @@ pub async fn start_in_process(preferred: &str) -> anyhow::Result<RunningSimulato
 }
 
 /// Builds the routes that `deptoken serve --simulator` nests under `/simulator` on the API's own
-/// address: `GET /simulator` returns `{"base_url"}` (the admin portal shows its simulator
-/// step only when this answers 200), and `/simulator/sim/tokens` is the simulator's control
+/// address. `GET /simulator` returns `{"base_url"}`, and the admin portal shows its simulator
+/// step only when that request succeeds. `/simulator/sim/tokens` is the simulator's control
 /// API on the same origin, so that the portal can issue a token in place of ABM.
 pub fn same_origin_routes(running: &RunningSimulator) -> Router {
     let base_url = running.base_url.clone();

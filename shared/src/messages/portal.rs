@@ -356,7 +356,11 @@ pub const UI_TEXTS: &[(&str, &str, &str)] = &[
     ("recipients.email", "メール", "Email"),
     ("recipients.sms", "SMS", "SMS"),
     ("recipients.confirmed", "有効", "Active"),
-    ("recipients.pending", "確認待ち", "Pending confirmation"),
+    (
+        "recipients.pending",
+        "確認待ち（届いた確認メールのリンクを開くと通知が届くようになります）",
+        "Pending confirmation (messages start once the link in the confirmation email is followed)",
+    ),
     ("recipients.remove", "削除", "Remove"),
     ("recipients.remove_label", "「{endpoint}」を削除", "Remove {endpoint}"),
     ("recipients.remove_question", "通知先「{endpoint}」を削除しますか？", "Remove the recipient {endpoint}?"),
