@@ -16,8 +16,8 @@ use std::sync::Arc;
 use axum::extract::DefaultBodyLimit;
 use axum::{Extension, Router};
 use axum::middleware;
-use axum::routing::{get, post, put};
-use deptoken_shared::usecases::{Services, SweepRunner};
+use axum::routing::{delete, get, post, put};
+use deptoken_shared::usecases::{Services, SubscriberDirectory, SweepRunner};
 
 pub use error::ApiError;
 pub use identity::{Authenticated, IdentitySource};
@@ -42,18 +42,39 @@ pub struct AppState {
     pub identity: Arc<IdentitySource>,
 }
 
-/// Builds the API router with every route, the error rendering and the request span.
+/// Builds the API router with every route, the error rendering and the request span, except
+/// the `/v1/subscribers` routes, which need a [`SubscriberDirectory`].
 pub fn router(services: Arc<Services>, identity: IdentitySource) -> Router {
-    build_router(services, identity, None)
+    build_router(services, identity, None, None)
+}
+
+/// Builds the router of [`router`] plus the `/v1/subscribers` routes on `subscribers`.
+pub fn router_with_subscribers(services: Arc<Services>, identity: IdentitySource, subscribers: SubscriberDirectory) -> Router {
+    build_router(services, identity, None, Some(subscribers))
 }
 
 /// Builds the local runner's router: every route of [`router`] plus `POST /v1/sweep`, which
 /// runs `sweeper`, and the admin portal's pages and files. The Lambda function serves neither.
 pub fn local_router(services: Arc<Services>, identity: IdentitySource, sweeper: SweepRunner) -> Router {
-    build_router(services, identity, Some(sweeper))
+    build_router(services, identity, Some(sweeper), None)
 }
 
-fn build_router(services: Arc<Services>, identity: IdentitySource, sweeper: Option<SweepRunner>) -> Router {
+/// Builds the router of [`local_router`] plus the `/v1/subscribers` routes on `subscribers`.
+pub fn local_router_with_subscribers(
+    services: Arc<Services>,
+    identity: IdentitySource,
+    sweeper: SweepRunner,
+    subscribers: SubscriberDirectory,
+) -> Router {
+    build_router(services, identity, Some(sweeper), Some(subscribers))
+}
+
+fn build_router(
+    services: Arc<Services>,
+    identity: IdentitySource,
+    sweeper: Option<SweepRunner>,
+    subscribers: Option<SubscriberDirectory>,
+) -> Router {
     let state = AppState {
         services,
         identity: Arc::new(identity),
@@ -75,6 +96,16 @@ fn build_router(services: Arc<Services>, identity: IdentitySource, sweeper: Opti
         .route("/v1/servers/{name}/history", get(routes::servers::history))
         .route("/v1/openapi.json", get(routes::openapi::document))
         .route("/v1/messages", get(routes::messages::catalogue));
+    if let Some(directory) = subscribers {
+        app = app
+            .route(
+                "/v1/subscribers",
+                get(routes::subscribers::list)
+                    .post(routes::subscribers::add)
+                    .layer(Extension(directory.clone())),
+            )
+            .route("/v1/subscribers/{id}", delete(routes::subscribers::remove).layer(Extension(directory)));
+    }
     if let Some(sweeper) = sweeper {
         app = app
             .route("/v1/sweep", post(routes::sweep::run).layer(Extension(sweeper)))

@@ -195,6 +195,9 @@ pub enum SubscriptionStatus {
     Confirmed,
     /// SNS sent a confirmation e-mail and delivers nothing until the recipient follows its link.
     PendingConfirmation,
+    /// SNS no longer has the subscription: the recipient unsubscribed through the link in a
+    /// message, or did not confirm in time. Nothing is delivered until it is added again.
+    Unsubscribed,
 }
 
 /// One recipient of a tenant's notifications, as the API returns it.

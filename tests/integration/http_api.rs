@@ -6,7 +6,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use deptoken_api::IdentitySource;
-use deptoken_shared::usecases::{SweepOptions, SweepRunner};
+use deptoken_shared::usecases::{SubscriberDirectory, SweepOptions, SweepRunner};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -447,18 +447,26 @@ async fn openapi_served_equals_file() {
     assert_eq!(String::from_utf8_lossy(&answer.body), file);
 }
 
-/// Every documented path and method is served by the local runner's router (a superset of
-/// the Lambda router), and every method it serves on a documented path is documented, because
-/// an undocumented one returns 405.
+/// Every documented path and method is served by the local runner's router with subscribers
+/// (a superset of the Lambda router), and every method it serves on a documented path is
+/// documented, because an undocumented one returns 405.
 #[tokio::test]
 async fn openapi_documents_every_route() {
     let harness = Harness::start().await;
-    let app = deptoken_api::local_router(
+    let app = deptoken_api::local_router_with_subscribers(
         harness.services.clone(),
         IdentitySource::Fixed(admin()),
         SweepRunner::new(SweepOptions::default()),
+        SubscriberDirectory::new(harness.store.clone()),
     );
     entry_with_token(&harness, &app, "tokyo").await;
+    let subscriber = send(
+        &app,
+        json_request(Method::POST, "/v1/subscribers", json!({"protocol": "email", "endpoint": "it@example.jp"})),
+    )
+    .await
+    .json();
+    let subscriber_id = subscriber["id"].as_str().expect("a subscriber id").to_owned();
     let document: Value = serde_json::from_str(deptoken_api::OPENAPI_JSON).expect("valid JSON");
     let paths = document["paths"].as_object().cloned().unwrap_or_default();
     let expected_paths = [
@@ -469,6 +477,8 @@ async fn openapi_documents_every_route() {
         "/v1/servers/{name}/token",
         "/v1/servers/{name}/check",
         "/v1/servers/{name}/history",
+        "/v1/subscribers",
+        "/v1/subscribers/{id}",
         "/v1/sweep",
         "/v1/openapi.json",
         "/v1/messages",
@@ -486,7 +496,7 @@ async fn openapi_documents_every_route() {
             let documented = item.get(method.as_str().to_ascii_lowercase()).is_some();
             let probe = Request::builder()
                 .method(method.clone())
-                .uri(path.replace("{name}", "tokyo"))
+                .uri(path.replace("{name}", "tokyo").replace("{id}", &subscriber_id))
                 .header(header::CONTENT_TYPE, "application/json")
                 .body(Body::from("{}"))
                 .expect("request");

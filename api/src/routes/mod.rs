@@ -6,5 +6,6 @@ pub mod messages;
 pub mod openapi;
 pub mod portal;
 pub mod servers;
+pub mod subscribers;
 pub mod sweep;
 pub mod token;

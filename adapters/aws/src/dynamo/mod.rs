@@ -13,6 +13,23 @@ mod table;
 pub use keys::{SWEEP_INDEX, SWEEP_SHARDS};
 pub use table::create_table;
 
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use deptoken_shared::model::ServerRecord;
+use deptoken_shared::ports::StoreError;
+
+/// Decodes a DEP server entry from an item in the table's layout, such as the new image of a
+/// stream record, as the store reads one. Returns `Ok(None)` for any other item (a history row,
+/// a key, a subscriber). A damaged entry is `Corrupt`, naming its `pk` and `sk`.
+pub fn server_from_image(item: HashMap<String, AttributeValue>) -> Result<Option<ServerRecord>, StoreError> {
+    let is_server = matches!(item.get(keys::KIND), Some(AttributeValue::S(kind)) if kind == items::SERVER_KIND);
+    if !is_server {
+        return Ok(None);
+    }
+    items::server_from_item(item).map(Some)
+}
+
 /// [`deptoken_shared::ports::Store`] on one DynamoDB table.
 ///
 /// Every write is conditional on the item's `version` (or on its absence for creates). Reads

@@ -12,6 +12,7 @@ pub(crate) enum ItemKind {
     Server,
     Upload,
     Key,
+    Subscriber,
 }
 
 impl ItemKind {
@@ -20,6 +21,7 @@ impl ItemKind {
             ItemKind::Server => "server",
             ItemKind::Upload => "upload",
             ItemKind::Key => "key",
+            ItemKind::Subscriber => "subscriber",
         }
     }
 }

@@ -8,6 +8,7 @@
 mod items;
 mod keys;
 mod port;
+mod subscribers;
 #[cfg(test)]
 mod tests;
 
