@@ -28,9 +28,13 @@ if [ ! -x .venv/bin/cargo-lambda ]; then
 fi
 export PATH="$PWD/.venv/bin:$PATH"
 
-# The function packages that are members of the workspace now.
-members=$(cargo metadata --no-deps --format-version 1 --locked \
-    | .venv/bin/python -c 'import json, sys; print("\n".join(p["name"] for p in json.load(sys.stdin)["packages"]))')
+# The function packages of the workspace that have a binary target of the same name now.
+members=$(cargo metadata --no-deps --format-version 1 --locked | .venv/bin/python -c '
+import json, sys
+for package in json.load(sys.stdin)["packages"]:
+    if any(t["name"] == package["name"] and "bin" in t["kind"] for t in package["targets"]):
+        print(package["name"])
+')
 present=()
 missing=()
 for function in "${FUNCTIONS[@]}"; do
@@ -41,17 +45,25 @@ for function in "${FUNCTIONS[@]}"; do
     fi
 done
 if ((${#present[@]} == 0)); then
-    echo "no function package of ${FUNCTIONS[*]} is in the workspace" >&2
+    echo "no function package of ${FUNCTIONS[*]} has its binary in the workspace" >&2
     exit 1
 fi
 if ((${#missing[@]})); then
-    echo "==> not built, no package yet: ${missing[*]}"
+    echo "==> not built, no package with a binary of that name yet: ${missing[*]}"
 fi
 
 package_args=()
 for function in "${present[@]}"; do
     package_args+=(-p "$function")
 done
+
+# "cold" when the target directory holds no release build for Lambda's target yet, as in CI.
+if [ -d target/x86_64-unknown-linux-gnu/release ]; then
+    start_state=warm
+else
+    start_state=cold
+fi
+load_average=$(cut -d ' ' -f 1 /proc/loadavg)
 
 echo "==> cargo lambda build --release --x86-64 ${package_args[*]}"
 started=$SECONDS
@@ -91,11 +103,11 @@ if ! git diff --quiet HEAD -- 2>/dev/null; then
     commit="$commit+changes"
 fi
 echo "==> Lambda artefacts (build ${build_seconds} s, sam build ${sam_note})"
-.venv/bin/python - "$commit" "$build_seconds" "$sam_note" "${present[@]}" <<'EOF'
+.venv/bin/python - "$commit" "$build_seconds s ($start_state, load $load_average)" "$sam_note" "${present[@]}" <<'EOF'
 import datetime, os, sys
 from pathlib import Path
 
-commit, build_seconds, sam_note, functions = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+commit, build_time, sam_note, functions = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
 
 def mebibytes(path):
@@ -104,7 +116,7 @@ def mebibytes(path):
 rows = []
 for function in functions:
     binary = f"target/lambda/{function}/bootstrap"
-    row = f"| {date} | `{commit}` | {function} | {mebibytes(binary)} | {mebibytes(binary + '.zip')} | {build_seconds} s | {sam_note} |"
+    row = f"| {date} | `{commit}` | {function} | {mebibytes(binary)} | {mebibytes(binary + '.zip')} | {build_time} | {sam_note} |"
     print(row)
     rows.append(row)
 
@@ -113,12 +125,14 @@ INTRO = f"""{HEADING}
 
 What it measures: the release x86_64 `bootstrap` of each Lambda function as
 `cargo lambda build --release --x86-64` makes it, the zip that Lambda takes (deflate), and
-the wall time of that build from a target directory without release artefacts (as in CI)
-or with them (a rebuild). `sam build` reuses the same build. One row per function and run;
-scripts/build-lambdas.sh appends the rows.
+the wall time of that build in seconds. "cold" means a target directory without a release
+build for Lambda's target, as in CI; "warm" is a rebuild. The load average (1 minute) at the
+start shows how busy the machine was. `sam build` reuses the same build. One row per
+function and run; scripts/build-lambdas.sh appends the rows. A `+changes` commit had
+uncommitted changes in the work tree.
 
 Command: `scripts/build-lambdas.sh`. Machine: 2 vCPUs, rustc 1.95, cargo-lambda 1.9.2 with
-zig 0.17.1 as the linker; other builds may share the machine, so times are upper bounds.
+zig 0.17.1 as the linker. Other builds may share the machine, so times are upper bounds.
 
 | date (UTC) | commit | function | bootstrap | zip | cargo lambda build (all functions) | sam build |
 |---|---|---|---|---|---|---|
