@@ -11,6 +11,7 @@ use tokio::sync::watch;
 use zeroize::Zeroizing;
 
 use deptoken_shared::clock::{Clock, SystemClock};
+use deptoken_shared::secret::SecretText;
 use deptoken_shared::token::TokenCredentials;
 
 use crate::credentials::{fingerprint, new_credentials, new_org_id};
@@ -328,6 +329,19 @@ impl Simulator {
     /// For tests in the same process: the HTTP API never returns them.
     pub fn credentials_for(&self, consumer_key: &str) -> Option<TokenCredentials> {
         self.lock().tokens.get(consumer_key).map(|token| token.credentials.clone())
+    }
+
+    /// Returns the DEP session tokens issued so far, current and rotated out, but not those a
+    /// `session_expired` fault dropped. For tests in the same process that look for leaked
+    /// session tokens: the HTTP API never returns them.
+    pub fn session_tokens(&self) -> Vec<SecretText> {
+        let inner = self.lock();
+        inner
+            .sessions
+            .keys()
+            .chain(inner.retired_sessions.keys())
+            .map(|token| SecretText::new(token.clone()))
+            .collect()
     }
 
     fn update_token(&self, consumer_key: &str, change: impl FnOnce(&mut SimToken)) -> Result<TokenStatus, SimError> {

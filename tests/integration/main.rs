@@ -9,6 +9,7 @@ mod embedded;
 mod harness;
 mod http_api;
 mod lambda;
+mod lambda_aws;
 mod portal;
 mod support;
 mod sweep;
