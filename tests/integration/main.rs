@@ -7,6 +7,7 @@ mod dep_client;
 mod dep_sim;
 mod embedded;
 mod harness;
+mod hostile;
 mod http_api;
 mod lambda;
 mod lambda_aws;

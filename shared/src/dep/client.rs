@@ -205,6 +205,15 @@ pub struct DepSession<'a> {
     token: SecretText,
 }
 
+impl std::fmt::Debug for DepSession<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DepSession")
+            .field("consumer_key_fingerprint", &self.fingerprint)
+            .field("token", &self.token)
+            .finish_non_exhaustive()
+    }
+}
+
 impl DepSession<'_> {
     /// Reads `GET /account`. When Apple responds 401 (an expired or invalidated session), opens
     /// a new session once and retries once; a second 401 is [`DepError::TokenRejected`].
