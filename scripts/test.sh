@@ -51,3 +51,6 @@ scripts/check-infra.sh
 
 echo "==> scripts/browser-test.sh (admin portal in headless Chromium)"
 scripts/browser-test.sh
+
+echo "==> scripts/audit.sh (dependency licenses, bans and sources; advisories when available)"
+scripts/audit.sh

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Checks the dependency tree of the workspace:
+# - cargo-deny's licenses, bans and sources checks (deny.toml), which need no network;
+# - cargo-audit's RustSec advisory check, when an advisory database is on this machine.
+#
+# The RustSec advisory database is a git repository that cargo-audit clones from GitHub. This
+# machine and CI reach only the package registries, and no crates.io, PyPI or npm package
+# ships the database, so the advisory check is skipped with that reason unless a copy exists
+# at $DEPTOKEN_ADVISORY_DB (default ~/.cargo/advisory-db). cargo-audit is installed only then,
+# because without a database it has nothing to check.
+#
+# Usage: scripts/audit.sh
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+if ! command -v cargo-deny >/dev/null 2>&1; then
+    echo "==> installing cargo-deny"
+    cargo install --locked cargo-deny
+fi
+echo "==> cargo deny check licenses bans sources"
+cargo deny --offline --log-level error check licenses bans sources
+echo "licenses, bans and sources: ok"
+
+advisory_db=${DEPTOKEN_ADVISORY_DB:-$HOME/.cargo/advisory-db}
+if [ -d "$advisory_db/crates" ]; then
+    if ! command -v cargo-audit >/dev/null 2>&1; then
+        echo "==> installing cargo-audit"
+        cargo install --locked cargo-audit
+    fi
+    echo "==> cargo audit (advisory database at $advisory_db)"
+    cargo audit --no-fetch --stale --db "$advisory_db" --file Cargo.lock
+else
+    echo "SKIPPED advisories: the RustSec advisory database is unavailable offline (no copy at" \
+        "$advisory_db; it is cloned from GitHub, which this machine cannot reach, and no registry" \
+        "package ships it). Set DEPTOKEN_ADVISORY_DB to a copy to run cargo audit."
+fi
