@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Builds the deployable Lambda artefacts: a release x86_64 `bootstrap` for each function
-# package that exists (token-upload, expiry-sweep, notifier) with `cargo lambda build`, and a
-# zip of each as Lambda takes it. When all three exist it also runs `sam build` on
-# infra/template.yaml, which reuses the same build through SAM's rust-cargolambda method.
+# (token-upload, expiry-sweep, notifier) and a zip of each as Lambda takes it. When all three
+# packages have their binary, it runs `sam build` on infra/template.yaml, which calls
+# `cargo lambda build --release` per function (SAM's rust-cargolambda build method). Before
+# that, it runs `cargo lambda build --release --x86-64` for the functions that exist.
 # Records the sizes and the build time in docs/benchmarks.md, section "Lambda artefacts".
 #
 # Installs cargo-lambda and ziglang (its linker) into .venv when missing. arm64 is not built:
 # the aarch64 standard library is not installed on these machines.
 #
 # Usage: scripts/build-lambdas.sh
-# Output: target/lambda/<function>/bootstrap and bootstrap.zip; target/sam-build with sam build.
+# Output: target/sam-build/<Function>/bootstrap (sam build) or target/lambda/<function>/bootstrap
+# (cargo lambda), and target/lambda-zips/<function>.zip.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -18,6 +20,12 @@ CARGO_LAMBDA_VERSION=1.9.2
 ZIGLANG_VERSION=0.17.1
 SAM_CLI_VERSION=1.170.0
 FUNCTIONS=(token-upload expiry-sweep notifier)
+# The logical ids of the functions in infra/template.yaml.
+declare -A SAM_FUNCTION_IDS=(
+    [token-upload]=TokenUploadFunction
+    [expiry-sweep]=ExpirySweepFunction
+    [notifier]=NotifierFunction
+)
 
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
@@ -25,6 +33,10 @@ fi
 if [ ! -x .venv/bin/cargo-lambda ]; then
     echo "==> installing cargo-lambda $CARGO_LAMBDA_VERSION and ziglang $ZIGLANG_VERSION into .venv"
     .venv/bin/pip install --quiet "cargo-lambda==$CARGO_LAMBDA_VERSION" "ziglang==$ZIGLANG_VERSION"
+fi
+if [ ! -x .venv/bin/sam ]; then
+    echo "==> installing aws-sam-cli $SAM_CLI_VERSION into .venv"
+    .venv/bin/pip install --quiet "aws-sam-cli==$SAM_CLI_VERSION"
 fi
 export PATH="$PWD/.venv/bin:$PATH"
 
@@ -45,17 +57,9 @@ for function in "${FUNCTIONS[@]}"; do
     fi
 done
 if ((${#present[@]} == 0)); then
-    echo "no function package of ${FUNCTIONS[*]} has its binary in the workspace" >&2
+    echo "no function package of ${FUNCTIONS[*]} has a binary of its name in the workspace" >&2
     exit 1
 fi
-if ((${#missing[@]})); then
-    echo "==> not built, no package with a binary of that name yet: ${missing[*]}"
-fi
-
-package_args=()
-for function in "${present[@]}"; do
-    package_args+=(-p "$function")
-done
 
 # "cold" when the target directory holds no release build for Lambda's target yet, as in CI.
 if [ -d target/x86_64-unknown-linux-gnu/release ]; then
@@ -65,19 +69,43 @@ else
 fi
 load_average=$(cut -d ' ' -f 1 /proc/loadavg)
 
-echo "==> cargo lambda build --release --x86-64 ${package_args[*]}"
+declare -A binaries
 started=$SECONDS
-cargo lambda build --release --x86-64 --locked "${package_args[@]}"
+if ((${#missing[@]} == 0)); then
+    echo "==> sam build --template-file infra/template.yaml"
+    export SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:-us-east-1}
+    .venv/bin/sam build --template-file infra/template.yaml --build-dir target/sam-build
+    built_with="sam build"
+    for function in "${present[@]}"; do
+        binaries[$function]="target/sam-build/${SAM_FUNCTION_IDS[$function]}/bootstrap"
+    done
+else
+    echo "==> not built, no package with a binary of that name yet: ${missing[*]}"
+    package_args=()
+    for function in "${present[@]}"; do
+        package_args+=(-p "$function")
+    done
+    echo "==> cargo lambda build --release --x86-64 ${package_args[*]}"
+    cargo lambda build --release --x86-64 --locked "${package_args[@]}"
+    built_with="cargo lambda build (${missing[*]} had no binary)"
+    for function in "${present[@]}"; do
+        binaries[$function]="target/lambda/$function/bootstrap"
+    done
+fi
 build_seconds=$((SECONDS - started))
 
+# The zips go beside SAM's artefact folders, not into them, because sam deploy uploads a
+# function's folder whole.
+mkdir -p target/lambda-zips
+artefacts=()
 for function in "${present[@]}"; do
-    binary="target/lambda/$function/bootstrap"
+    binary="${binaries[$function]}"
     if [ ! -f "$binary" ]; then
-        echo "cargo lambda build did not produce $binary" >&2
+        echo "the build did not produce $binary" >&2
         exit 1
     fi
     # Lambda runs the zip's `bootstrap` entry, which must be executable.
-    .venv/bin/python - "$binary" "$binary.zip" <<'EOF'
+    .venv/bin/python - "$binary" "target/lambda-zips/$function.zip" <<'PYTHON'
 import sys, zipfile
 source, target = sys.argv[1], sys.argv[2]
 with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -86,55 +114,48 @@ with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
     entry.compress_type = zipfile.ZIP_DEFLATED
     with open(source, "rb") as binary:
         archive.writestr(entry, binary.read())
-EOF
+PYTHON
+    artefacts+=("$function=$binary=target/lambda-zips/$function.zip")
 done
-
-sam_note="not run: missing ${missing[*]:-}"
-if ((${#missing[@]} == 0)); then
-    echo "==> sam build (infra/template.yaml)"
-    export SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:-us-east-1}
-    sam_started=$SECONDS
-    .venv/bin/sam build --template-file infra/template.yaml --build-dir target/sam-build
-    sam_note="$((SECONDS - sam_started)) s"
-fi
 
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 if ! git diff --quiet HEAD -- 2>/dev/null; then
     commit="$commit+changes"
 fi
-echo "==> Lambda artefacts (build ${build_seconds} s, sam build ${sam_note})"
-.venv/bin/python - "$commit" "$build_seconds s ($start_state, load $load_average)" "$sam_note" "${present[@]}" <<'EOF'
+echo "==> Lambda artefacts (${built_with}, ${build_seconds} s)"
+.venv/bin/python - "$commit" "$build_seconds s ($start_state, load $load_average)" "$built_with" "${artefacts[@]}" <<'PYTHON'
 import datetime, os, sys
 from pathlib import Path
 
-commit, build_time, sam_note, functions = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+commit, build_time, built_with = sys.argv[1:4]
 date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
 
 def mebibytes(path):
     return f"{os.path.getsize(path) / 1048576:.1f} MiB"
 
 rows = []
-for function in functions:
-    binary = f"target/lambda/{function}/bootstrap"
-    row = f"| {date} | `{commit}` | {function} | {mebibytes(binary)} | {mebibytes(binary + '.zip')} | {build_time} | {sam_note} |"
+for artefact in sys.argv[4:]:
+    function, binary, archive = artefact.split("=")
+    row = f"| {date} | `{commit}` | {function} | {mebibytes(binary)} | {mebibytes(archive)} | {build_time} | {built_with} |"
     print(row)
     rows.append(row)
 
 HEADING = "## Lambda artefacts"
 INTRO = f"""{HEADING}
 
-What it measures: the release x86_64 `bootstrap` of each Lambda function as
-`cargo lambda build --release --x86-64` makes it, the zip that Lambda takes (deflate), and
-the wall time of that build in seconds. "cold" means a target directory without a release
-build for Lambda's target, as in CI; "warm" is a rebuild. The load average (1 minute) at the
-start shows how busy the machine was. `sam build` reuses the same build. One row per
-function and run; scripts/build-lambdas.sh appends the rows. A `+changes` commit had
-uncommitted changes in the work tree.
+What it measures: the release x86_64 `bootstrap` of each Lambda function, the zip that
+Lambda takes (deflate), and the wall time of the whole build in seconds. "cold" means a
+target directory without a release build for Lambda's target, as in CI; "warm" is a
+rebuild. The load average (1 minute) at the start shows how busy the machine was. Once all
+three functions have a binary the script runs `sam build`, which calls cargo lambda for each
+function; before that it runs `cargo lambda build --release --x86-64` for the functions that
+exist. One row per function and run; scripts/build-lambdas.sh appends the rows. A
+`+changes` commit had uncommitted changes in the work tree.
 
 Command: `scripts/build-lambdas.sh`. Machine: 2 vCPUs, rustc 1.95, cargo-lambda 1.9.2 with
 zig 0.17.1 as the linker. Other builds may share the machine, so times are upper bounds.
 
-| date (UTC) | commit | function | bootstrap | zip | cargo lambda build (all functions) | sam build |
+| date (UTC) | commit | function | bootstrap | zip | build time (all functions) | built with |
 |---|---|---|---|---|---|---|
 """
 
@@ -151,4 +172,4 @@ else:
     section[last_row + 1:last_row + 1] = rows
     text = text[:start] + "\n".join(section) + "\n" + ("\n" if following != -1 else "") + text[end:]
 path.write_text(text)
-EOF
+PYTHON

@@ -80,17 +80,26 @@ def main() -> int:
     check(purposes == {key_purpose, credential_purpose},
           f"KMS purposes are {key_purpose!r} and {credential_purpose!r} (template has {sorted(purposes)})")
 
-    # Every variable that AwsConfig requires is set for every function (through Globals).
+    # Every variable that AwsConfig and the topic lookup require is set for every function
+    # (through Globals), because every function reads them at cold start.
     config_rs = (ROOT / "adapters/aws/src/config.rs").read_text()
     required = re.findall(r'const (?:TABLE|KEYS_KMS_KEY|CREDENTIALS_KMS_KEY)_VAR: &str = "([^"]+)";', config_rs)
+    required.append(rust_str_const("adapters/aws/src/sns/mod.rs", "TOPIC_ARN_VAR"))
     global_vars = template["Globals"]["Function"]["Environment"]["Variables"]
     for name in required:
         check(name in global_vars, f"{name} is set for every function")
+
+    # Every DEPTOKEN_ variable in the template is read by some Rust code.
+    read_by_code = set()
+    for source in ROOT.glob("*/**/src/**/*.rs"):
+        if "target" not in source.parts:
+            read_by_code.update(re.findall(r'"(DEPTOKEN_[A-Z_]+)"', source.read_text()))
 
     # Every DEPTOKEN_ variable in the template is documented in docs/deploy.md.
     documented = set(re.findall(r"`(DEPTOKEN_[A-Z_]+)`", DEPLOY_DOC.read_text())) if DEPLOY_DOC.exists() else set()
     in_template = set(re.findall(r"\b(DEPTOKEN_[A-Z_]+):", template_text))
     for name in sorted(in_template):
+        check(name in read_by_code, f"{name} is read by the Rust code")
         check(name in documented, f"{name} is documented in docs/deploy.md")
 
     for passed, label in results:
