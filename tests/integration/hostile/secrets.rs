@@ -3,6 +3,7 @@
 //! API response is searched for each credential, session token and private key the test made.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::Router;
@@ -24,19 +25,29 @@ use super::{Answer, BOUNDARY, admin_app, der_to_pem, empty_request, json_request
 use crate::harness::{Harness, admin, tenant};
 use crate::support::moto::Moto;
 
-/// A log sink shared by every thread of the test binary.
+/// A log sink shared by every thread of the test binary. It keeps what is written until
+/// [`Buffer::stop`], then drops further writes so that later suites do not fill memory.
 #[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
+struct Buffer {
+    bytes: Arc<Mutex<Vec<u8>>>,
+    stopped: Arc<AtomicBool>,
+}
 
 impl Buffer {
     fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+        String::from_utf8_lossy(&self.bytes.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+    }
+
+    fn stop(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
     }
 }
 
 impl Write for Buffer {
     fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(bytes);
+        if !self.stopped.load(Ordering::SeqCst) {
+            self.bytes.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(bytes);
+        }
         Ok(bytes.len())
     }
 
@@ -240,6 +251,7 @@ async fn secrets_absent_from_logs_and_answers() {
 
     let secrets = secrets_of(&harness, &run).await;
     let logs = buffer.text();
+    buffer.stop();
     if let Some(path) = std::env::var_os("DEPTOKEN_SECRETS_LOG") {
         std::fs::write(path, &logs).expect("write the captured log");
     }
