@@ -1,8 +1,8 @@
 //! The `token-upload` function on the AWS adapters, in-process: real API Gateway HTTP API
 //! events through `lambda_http`'s request parser into the router that the production wiring
-//! builds, on DynamoDB and KMS in moto server, with the DEP simulator as Apple.
+//! builds, on DynamoDB, KMS and SNS in moto server, with the DEP simulator as Apple.
 //!
-//! Every test makes its own table and KMS keys, so the tests run in parallel on one moto.
+//! Every test makes its own table, KMS keys and topic, so the tests run in parallel on one moto.
 
 mod function;
 mod recorder;
@@ -262,6 +262,58 @@ async fn lambda_aws_concurrent_uploads_one_wins() {
     assert_eq!(open(&sealed.consumer_secret).await.expose(), expected.consumer_secret.expose(), "consumer secret");
     assert_eq!(open(&sealed.access_token).await.expose(), expected.access_token.expose(), "access token");
     assert_eq!(open(&sealed.access_secret).await.expose(), expected.access_secret.expose(), "access secret");
+}
+
+/// Returns the subscription ARNs of `topic_arn` in moto.
+async fn subscriptions_of(sns: &aws_sdk_sns::Client, topic_arn: &str) -> Vec<String> {
+    let page = sns.list_subscriptions_by_topic().topic_arn(topic_arn).send().await.expect("list subscriptions");
+    page.subscriptions()
+        .iter()
+        .filter_map(|subscription| subscription.subscription_arn())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[tokio::test]
+async fn lambda_aws_subscribers_on_sns() {
+    let Some(function) = Function::start().await else { return };
+    let sns = aws_sdk_sns::Client::new(&function.moto.sdk_config);
+    let topic_arn = function.config.topic_arn.clone();
+    let mut other_tenant_list = fixture("list-subscribers.json");
+    other_tenant_list["requestContext"]["authorizer"]["jwt"]["claims"]["tenant_id"] = Value::String("globex".to_owned());
+
+    let added = function.invoke(&fixture("add-subscriber.json")).await;
+    let listed = function.invoke(&fixture("list-subscribers.json")).await;
+    let listed_by_other_tenant = function.invoke(&other_tenant_list).await;
+    let subscriptions = subscriptions_of(&sns, &topic_arn).await;
+    let subscription_arn = subscriptions.first().cloned().unwrap_or_default();
+    let attributes = sns
+        .get_subscription_attributes()
+        .subscription_arn(subscription_arn)
+        .send()
+        .await
+        .expect("read the subscription's attributes");
+    let id = added.json()["id"].as_str().unwrap_or_default().to_owned();
+    let remove = with_path(fixture("remove-subscriber.json"), &format!("/v1/subscribers/{id}"));
+    let removed = function.invoke(&remove).await;
+    let listed_after = function.invoke(&fixture("list-subscribers.json")).await;
+
+    let filter_policy = attributes
+        .attributes()
+        .and_then(|attributes| attributes.get("FilterPolicy"))
+        .map(|policy| serde_json::from_str::<Value>(policy).expect("a JSON filter policy"));
+    let no_subscribers = Value::Array(Vec::new());
+    assert_eq!(added.status, 201, "{}", added.text());
+    assert_eq!(added.json()["protocol"], "email");
+    assert_eq!(added.json()["endpoint"], "it-admin@acme.example");
+    assert_eq!(listed.status, 200, "{}", listed.text());
+    assert_eq!(listed.json()["subscribers"][0]["id"], Value::String(id));
+    assert_eq!(listed_by_other_tenant.json()["subscribers"], no_subscribers);
+    assert_eq!(subscriptions.len(), 1, "one subscription on the configured topic");
+    assert_eq!(filter_policy, Some(serde_json::json!({"tenant_id": [TENANT]})));
+    assert_eq!(removed.status, 204, "{}", removed.text());
+    assert_eq!(listed_after.json()["subscribers"], no_subscribers);
+    assert_eq!(subscriptions_of(&sns, &topic_arn).await, Vec::<String>::new(), "the subscription is gone");
 }
 
 /// Returns each call's operation, and whether its body names tenant `acme`.

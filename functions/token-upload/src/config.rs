@@ -6,12 +6,14 @@
 //! | `DEPTOKEN_KEYS_KMS_KEY_ID` | required | the KMS key that seals MDM private keys |
 //! | `DEPTOKEN_CREDENTIALS_KMS_KEY_ID` | required | the KMS key that seals token credentials |
 //! | `DEPTOKEN_KEY_CACHE_TTL_SECONDS` | 300 | how long an opened private key stays cached |
-//! | `DEPTOKEN_AWS_ENDPOINT_URL` | AWS | one endpoint URL for DynamoDB and KMS (an emulator) |
+//! | `DEPTOKEN_AWS_ENDPOINT_URL` | AWS | one endpoint URL for DynamoDB, KMS and SNS (an emulator) |
+//! | `DEPTOKEN_TOPIC_ARN` | required | the SNS topic whose subscriptions `/v1/subscribers` manages |
 //! | `DEPTOKEN_DEP_BASE_URL` | Apple's | the DEP API |
 //! | `DEPTOKEN_DEP_TIMEOUT_SECONDS` | 8 | the timeout of one DEP request |
 //! | `DEPTOKEN_TIME_ZONE` | `Asia/Tokyo` | the IANA time zone in which days left are counted |
 //!
-//! The first five are read by [`AwsConfig::from_lookup`].
+//! The first five are read by [`AwsConfig::from_lookup`], the topic by
+//! [`deptoken_aws::sns::topic_arn_from_lookup`].
 
 use std::time::Duration;
 
@@ -52,6 +54,8 @@ pub enum ConfigError {
 pub struct Config {
     /// The table, the KMS keys, the key cache and the optional endpoint override.
     pub aws: AwsConfig,
+    /// The notification topic, whose subscriptions are the tenants' recipients.
+    pub topic_arn: String,
     /// Scheme, host and optional port of the DEP API.
     pub dep_base_url: String,
     pub dep_request_timeout: Duration,
@@ -69,6 +73,7 @@ impl Config {
     /// empty or blank value counts as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let aws = AwsConfig::from_lookup(&lookup)?;
+        let topic_arn = deptoken_aws::sns::topic_arn_from_lookup(&lookup)?;
         let value_of = |name: &str| lookup(name).map(|value| value.trim().to_owned()).filter(|value| !value.is_empty());
 
         let dep_base_url = match value_of(DEP_BASE_URL_VARIABLE) {
@@ -99,6 +104,7 @@ impl Config {
 
         Ok(Self {
             aws,
+            topic_arn,
             dep_base_url,
             dep_request_timeout,
             time_zone,
@@ -143,11 +149,14 @@ mod tests {
     const TABLE: &str = "DEPTOKEN_TABLE";
     const KEYS_KMS_KEY: &str = "DEPTOKEN_KEYS_KMS_KEY_ID";
     const CREDENTIALS_KMS_KEY: &str = "DEPTOKEN_CREDENTIALS_KMS_KEY_ID";
+    const TOPIC: &str = "DEPTOKEN_TOPIC_ARN";
+    const TOPIC_ARN: &str = "arn:aws:sns:ap-northeast-1:123456789012:deptoken-notifications";
 
-    const REQUIRED: [(&str, &str); 3] = [
+    const REQUIRED: [(&str, &str); 4] = [
         (TABLE, "deptoken"),
         (KEYS_KMS_KEY, "alias/deptoken-keys"),
         (CREDENTIALS_KMS_KEY, "alias/deptoken-credentials"),
+        (TOPIC, TOPIC_ARN),
     ];
 
     /// Parses the required variables plus `extra`, in a map standing in for the environment.
@@ -175,6 +184,7 @@ mod tests {
         assert_eq!(config.aws.keys_kms_key_id, "alias/deptoken-keys");
         assert_eq!(config.aws.credentials_kms_key_id, "alias/deptoken-credentials");
         assert_eq!(config.aws.endpoint_url, None);
+        assert_eq!(config.topic_arn, TOPIC_ARN);
         assert_eq!(config.dep_base_url, APPLE_DEP_BASE_URL);
         assert_eq!(config.dep_request_timeout, DEFAULT_DEP_TIMEOUT);
         assert_eq!(config.time_zone, chrono_tz::Asia::Tokyo);
@@ -182,7 +192,7 @@ mod tests {
 
     #[test]
     fn config_missing_variable_is_named() {
-        for missing in [TABLE, KEYS_KMS_KEY, CREDENTIALS_KMS_KEY] {
+        for missing in [TABLE, KEYS_KMS_KEY, CREDENTIALS_KMS_KEY, TOPIC] {
             let vars: HashMap<&str, &str> = REQUIRED.iter().copied().filter(|(name, _)| *name != missing).collect();
 
             let error = Config::from_lookup(|name| vars.get(name).map(|v| v.to_string())).expect_err("missing variable");
@@ -255,6 +265,16 @@ mod tests {
 
             assert_eq!(invalid_variable(result), Some(variable), "{label}");
         }
+    }
+
+    #[test]
+    fn config_rejects_queue_as_topic() {
+        let result = config_of(&[(TOPIC, "arn:aws:sqs:ap-northeast-1:123456789012:deptoken-dead-letters")]);
+
+        assert!(
+            matches!(result, Err(ConfigError::Aws(deptoken_aws::ConfigError::Invalid { variable: TOPIC, .. }))),
+            "{result:?}"
+        );
     }
 
     #[test]

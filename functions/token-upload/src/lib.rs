@@ -1,8 +1,9 @@
 //! The `token-upload` Lambda function: the deptoken HTTP API behind API Gateway HTTP API, on
-//! DynamoDB and KMS, with the caller taken from the JWT authorizer's claims.
+//! DynamoDB, KMS and SNS, with the caller taken from the JWT authorizer's claims.
 //!
-//! [`app`] is the whole request handler, so tests can send API Gateway events through it
-//! in-process. `main` reads the [`Config`] once, calls [`build_services`] and runs the handler.
+//! [`UseCases::router`] is the whole request handler, so tests can send API Gateway events
+//! through it in-process. `main` reads the [`Config`] once, calls [`build_services`] and runs
+//! the handler.
 
 pub mod config;
 pub mod logging;
@@ -13,10 +14,10 @@ use std::sync::Arc;
 use aws_config::SdkConfig;
 use axum::Router;
 use deptoken_api::IdentitySource;
-use deptoken_aws::AwsAdapters;
+use deptoken_aws::{AwsAdapters, SnsSubscribers};
 use deptoken_shared::clock::SystemClock;
 use deptoken_shared::dep::{DepClient, DepClientConfig, DepClientError};
-use deptoken_shared::usecases::{Delivery, NotificationSettings, Services};
+use deptoken_shared::usecases::{Delivery, NotificationSettings, Services, SubscriberDirectory};
 
 pub use config::{Config, ConfigError};
 pub use notifier::StreamDrivenNotifier;
@@ -28,7 +29,24 @@ pub enum BuildError {
     DepClient(#[source] DepClientError),
 }
 
-/// The request handler: the API router reading the caller from the authorizer's claims.
+/// The use cases the handler serves, built once at cold start: tokens and entries, and the
+/// tenants' notification recipients.
+#[derive(Clone)]
+pub struct UseCases {
+    pub services: Arc<Services>,
+    pub subscribers: SubscriberDirectory,
+}
+
+impl UseCases {
+    /// Builds the request handler: every route of the HTTP API, `/v1/subscribers` included,
+    /// with the caller read from the authorizer's claims.
+    pub fn router(&self) -> Router {
+        deptoken_api::router_with_subscribers(self.services.clone(), IdentitySource::JwtClaims, self.subscribers.clone())
+    }
+}
+
+/// Builds the request handler without the `/v1/subscribers` routes, for tests that run the
+/// use cases on other adapters and have no subscriber directory.
 pub fn app(services: Arc<Services>) -> Router {
     deptoken_api::router(services, IdentitySource::JwtClaims)
 }
@@ -36,19 +54,19 @@ pub fn app(services: Arc<Services>) -> Router {
 /// Loads the AWS SDK configuration (region and credentials from the default provider chain,
 /// as on Lambda, and the endpoint override of `config`) and builds the use cases on it. Runs
 /// once at cold start.
-pub async fn build_services(config: &Config) -> Result<Arc<Services>, BuildError> {
+pub async fn build_services(config: &Config) -> Result<UseCases, BuildError> {
     let sdk_config = deptoken_aws::load_sdk_config(&config.aws).await;
     build_services_on(config, &sdk_config)
 }
 
-/// Builds the use cases on the DynamoDB and KMS adapters made from `sdk_config`, a DEP client
-/// and [`StreamDrivenNotifier`]. [`build_services`] calls it with the SDK configuration it
-/// loaded. Tests call it with one that has static credentials, so that no credential
+/// Builds the use cases on the DynamoDB, KMS and SNS adapters made from `sdk_config`, a DEP
+/// client and [`StreamDrivenNotifier`]. [`build_services`] calls it with the SDK configuration
+/// it loaded. Tests call it with one that has static credentials, so that no credential
 /// provider ever reaches for an instance metadata endpoint.
 ///
 /// Notifications are [`Delivery::Stream`]: an accepted upload records the `renewed` stage, and
 /// the notifier function publishes it from the table's stream.
-pub fn build_services_on(config: &Config, sdk_config: &SdkConfig) -> Result<Arc<Services>, BuildError> {
+pub fn build_services_on(config: &Config, sdk_config: &SdkConfig) -> Result<UseCases, BuildError> {
     // reqwest is built without a default crypto provider, and the DEP client needs one.
     deptoken_shared::dep::install_crypto_provider();
     let dep = DepClient::new(DepClientConfig {
@@ -60,8 +78,14 @@ pub fn build_services_on(config: &Config, sdk_config: &SdkConfig) -> Result<Arc<
     .map_err(BuildError::DepClient)?;
 
     let aws = AwsAdapters::from_sdk_config(sdk_config, &config.aws);
+    let subscribers = SnsSubscribers::new(
+        aws_sdk_sns::Client::new(sdk_config),
+        aws_sdk_dynamodb::Client::new(sdk_config),
+        config.aws.table_name.clone(),
+        config.topic_arn.clone(),
+    );
 
-    Ok(Arc::new(Services {
+    let services = Services {
         store: Arc::new(aws.store),
         vault: Arc::new(aws.key_vault),
         sealer: Arc::new(aws.sealer),
@@ -73,5 +97,9 @@ pub fn build_services_on(config: &Config, sdk_config: &SdkConfig) -> Result<Arc<
             delivery: Delivery::Stream,
             ..NotificationSettings::default()
         },
-    }))
+    };
+    Ok(UseCases {
+        services: Arc::new(services),
+        subscribers: SubscriberDirectory::new(Arc::new(subscribers)),
+    })
 }

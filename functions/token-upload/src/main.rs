@@ -12,7 +12,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let config = token_upload::Config::from_env().inspect_err(|error| {
         tracing::error!(%error, "invalid configuration");
     })?;
-    let services = token_upload::build_services(&config).await.inspect_err(|error| {
+    let use_cases = token_upload::build_services(&config).await.inspect_err(|error| {
         tracing::error!(error = cause_chain(error), "cannot build the services");
     })?;
     tracing::info!(
@@ -22,7 +22,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         "token-upload function ready"
     );
 
-    lambda_http::run(token_upload::app(services)).await
+    lambda_http::run(use_cases.router()).await
 }
 
 /// Joins an error and its sources into one line, such as `cannot build …: invalid DEP base URL …`.

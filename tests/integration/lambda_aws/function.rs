@@ -1,6 +1,6 @@
 //! The `token-upload` function as Lambda runs it, in-process: a `Config` parsed from
-//! variables, `build_services_on` and `app` as at cold start, on a fresh table and fresh KMS
-//! keys in moto server, with the DEP simulator as Apple. Events from `tests/fixtures/apigw/`
+//! variables, `build_services_on` and `UseCases::router` as at cold start, on a fresh table,
+//! fresh KMS keys and a fresh SNS topic in moto server, with the DEP simulator as Apple. Events from `tests/fixtures/apigw/`
 //! go through `lambda_http`'s request parser, as the runtime hands them to the function.
 
 use std::collections::HashMap;
@@ -88,20 +88,22 @@ pub struct Issued {
 }
 
 impl Function {
-    /// Starts the simulator, creates a table and two KMS keys in moto and builds the function
-    /// from environment variables naming them. `None` when moto is not running (the test is
+    /// Starts the simulator, creates a table, two KMS keys and an SNS topic in moto and builds
+    /// the function from environment variables naming them. `None` when moto is not running (the test is
     /// skipped, except in CI where [`Moto::connect`] fails it).
     pub async fn start() -> Option<Self> {
         let moto = Moto::connect().await?;
         deptoken_shared::dep::install_crypto_provider();
         let sim = deptoken_dep_sim::start("127.0.0.1:0").await.expect("start the simulator");
         let resources = moto.fresh_config().await;
+        let topic_arn = create_topic(&moto).await;
         let endpoint = crate::support::moto::moto_endpoint()?;
 
         let variables: HashMap<&str, String> = HashMap::from([
             ("DEPTOKEN_TABLE", resources.table_name.clone()),
             ("DEPTOKEN_KEYS_KMS_KEY_ID", resources.keys_kms_key_id.clone()),
             ("DEPTOKEN_CREDENTIALS_KMS_KEY_ID", resources.credentials_kms_key_id.clone()),
+            ("DEPTOKEN_TOPIC_ARN", topic_arn),
             ("DEPTOKEN_AWS_ENDPOINT_URL", endpoint),
             ("DEPTOKEN_DEP_BASE_URL", sim.base_url.clone()),
             ("DEPTOKEN_DEP_TIMEOUT_SECONDS", "5".to_owned()),
@@ -110,8 +112,8 @@ impl Function {
         let config = Config::from_lookup(|name| variables.get(name).cloned()).expect("valid configuration");
 
         // Production loads region and credentials from the default provider chain. Here they
-        // are static, so that no provider reaches for an instance metadata endpoint; the
-        // endpoint override comes from the configuration as in production.
+        // are static, so that no provider reaches for an instance metadata endpoint. The
+        // endpoint override comes from the configuration, as in production.
         let recorder = SdkRecorder::default();
         let endpoint_url = config.aws.endpoint_url.clone().expect("the endpoint override is configured");
         let sdk_config = aws_config::defaults(BehaviorVersion::latest())
@@ -127,10 +129,10 @@ impl Function {
             ))
             .load()
             .await;
-        let services = token_upload::build_services_on(&config, &sdk_config).expect("build the services");
+        let use_cases = token_upload::build_services_on(&config, &sdk_config).expect("build the services");
 
         Some(Self {
-            app: token_upload::app(services),
+            app: use_cases.router(),
             sim,
             adapters: AwsAdapters::from_sdk_config(&moto.sdk_config, &config.aws),
             moto,
@@ -256,6 +258,14 @@ impl Function {
             .await
             .expect("read the history")
     }
+}
+
+/// Creates an SNS topic with a fresh name and returns its ARN.
+async fn create_topic(moto: &Moto) -> String {
+    let sns = aws_sdk_sns::Client::new(&moto.sdk_config);
+    let name = crate::support::moto::unique_name("deptoken-notifications");
+    let created = sns.create_topic().name(&name).send().await.expect("create an SNS topic");
+    created.topic_arn.expect("CreateTopic returns the ARN")
 }
 
 /// A raw DynamoDB item.
