@@ -95,10 +95,13 @@ mod tests {
     use crate::domain::Role;
     use crate::subscriber::{SubscriberProtocol, SubscriptionStatus};
 
+    /// The answer of every port call, as a function because `SubscriberError` is not `Clone`.
+    type Answer = fn() -> Result<(), SubscriberError>;
+
     /// Records the calls that reach the port and answers each with `answer`.
     struct Recording {
         calls: Mutex<Vec<String>>,
-        answer: fn() -> Result<(), SubscriberError>,
+        answer: Answer,
     }
 
     #[async_trait]
@@ -124,7 +127,7 @@ mod tests {
         }
     }
 
-    fn directory(answer: fn() -> Result<(), SubscriberError>) -> (SubscriberDirectory, Arc<Recording>) {
+    fn directory(answer: Answer) -> (SubscriberDirectory, Arc<Recording>) {
         let port = Arc::new(Recording {
             calls: Mutex::new(Vec::new()),
             answer,
@@ -189,7 +192,7 @@ mod tests {
 
     #[tokio::test]
     async fn port_errors_map_to_codes() {
-        let cases: [(&str, fn() -> Result<(), SubscriberError>, ErrorCode); 5] = [
+        let cases: [(&str, Answer, ErrorCode); 5] = [
             ("not found", || Err(SubscriberError::NotFound), ErrorCode::NotFound),
             ("already exists", || Err(SubscriberError::AlreadyExists), ErrorCode::AlreadyExists),
             ("rejected", || Err(SubscriberError::Rejected("unsupported country".into())), ErrorCode::InvalidRequest),
