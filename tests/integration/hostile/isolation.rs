@@ -202,3 +202,42 @@ async fn isolation_reader_cannot_write() {
     assert_eq!(read.0, 200, "a reader reads");
     assert!(harness.services.list_servers(&admin()).await.expect("list").len() == 1, "no entry created");
 }
+
+/// The `/v1/subscribers` routes: another tenant's recipient id gets the response of a missing id, the
+/// other tenant lists nothing, and a reader adds and removes nothing.
+#[tokio::test]
+async fn isolation_subscribers_by_id() {
+    let harness = Harness::start().await;
+    let directory = deptoken_shared::usecases::SubscriberDirectory::new(harness.store.clone());
+    let app = deptoken_api::router_with_subscribers(harness.services.clone(), deptoken_api::IdentitySource::JwtClaims, directory);
+    let owner = claims("acme", "admin");
+    let intruder = claims("globex", "admin");
+    let reader = claims("acme", "reader");
+    let body = br#"{"protocol":"email","endpoint":"ops@acme.example"}"#;
+    let added = invoke(&app, &event("POST", "/v1/subscribers", &owner, "ja", Some("application/json"), body)).await;
+    let id = serde_json::from_slice::<Value>(&added.1).ok().and_then(|v| v["id"].as_str().map(str::to_owned)).expect("a subscriber id");
+    let list = |who: &Value| event("GET", "/v1/subscribers", who, "ja", None, b"");
+    let before = invoke(&app, &list(&owner)).await;
+
+    let mut pairs = 0;
+    let mut leaks = 0;
+    for language in ["ja", "en"] {
+        let for_existing = invoke(&app, &event("DELETE", &format!("/v1/subscribers/{id}"), &intruder, language, None, b"")).await;
+        let for_missing = invoke(&app, &event("DELETE", "/v1/subscribers/0000-missing", &intruder, language, None, b"")).await;
+        pairs += 1;
+        leaks += usize::from(for_existing != for_missing);
+        assert_eq!(for_existing.0, 404, "{language}");
+        assert_eq!(for_existing, for_missing, "{language}: status and body equal a missing id's");
+    }
+    let intruder_list = invoke(&app, &list(&intruder)).await;
+    let reader_add = invoke(&app, &event("POST", "/v1/subscribers", &reader, "ja", Some("application/json"), br#"{"protocol":"sms","endpoint":"+819012345678"}"#)).await;
+    let reader_remove = invoke(&app, &event("DELETE", &format!("/v1/subscribers/{id}"), &reader, "ja", None, b"")).await;
+    let after = invoke(&app, &list(&owner)).await;
+
+    eprintln!("hostile isolation: subscribers: {pairs} id pairs, {leaks} leaks, reader add {} remove {}", reader_add.0, reader_remove.0);
+    assert_eq!(added.0, 201, "{}", String::from_utf8_lossy(&added.1));
+    assert_eq!(serde_json::from_slice::<Value>(&intruder_list.1).ok(), Some(json!({"subscribers": []})));
+    assert_eq!(reader_add.0, 403);
+    assert_eq!(reader_remove.0, 403);
+    assert_eq!(after, before, "the owner's recipients unchanged");
+}
