@@ -47,6 +47,9 @@ stop_server() {
 trap stop_server EXIT
 
 # Port 0 lets the runner and its simulator pick free ports; both addresses are printed.
+# The log files exist before the server starts, so that reading them below cannot race it.
+: >"$work/stdout.log"
+: >"$work/stderr.log"
 target/debug/deptoken serve --simulator --simulator-addr 127.0.0.1:0 --addr 127.0.0.1:0 \
     --data-dir "$work/data" >"$work/stdout.log" 2>"$work/stderr.log" &
 server_pid=$!
@@ -100,7 +103,8 @@ report_dir="$root/target/schemathesis"
 mkdir -p "$report_dir"
 echo "==> schemathesis $schemathesis_version run $api_url/v1/openapi.json"
 set +e
-timeout --signal=INT "$run_timeout_seconds" .venv/bin/schemathesis \
+HYPOTHESIS_STORAGE_DIRECTORY="$report_dir/hypothesis" \
+    timeout --signal=INT "$run_timeout_seconds" .venv/bin/schemathesis \
     --config-file tests/schemathesis/schemathesis.toml --no-color \
     run "$api_url/v1/openapi.json" \
     --checks all --exclude-checks ignored_auth \

@@ -15,11 +15,14 @@ use deptoken_shared::Lang;
 use deptoken_shared::clock::{Clock, SystemClock};
 use deptoken_shared::dep::{APPLE_DEP_BASE_URL, DepClient, DepClientConfig};
 use deptoken_shared::domain::{Caller, Role, TenantId};
-use deptoken_shared::usecases::{NotificationSettings, Services, SweepOptions, SweepRunner};
+use deptoken_shared::usecases::{NotificationSettings, Services, SubscriberDirectory, SweepOptions, SweepRunner};
 
 use crate::loopback::parse_loopback;
 use crate::simulator;
 use crate::sweep::{parse_lang, parse_time_of_day, spawn_daily};
+
+/// The SQLite store's file name inside the data folder.
+const STORE_FILE: &str = "deptoken.sqlite3";
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -104,7 +107,14 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         ..SweepOptions::default()
     });
     let daily = spawn_daily(services.clone(), sweeper.clone(), args.sweep_at);
-    let mut app = deptoken_api::local_router(services, IdentitySource::Fixed(caller.clone()), sweeper);
+    // The notification recipients live in the same SQLite file, on a second connection.
+    let subscribers = SubscriberDirectory::new(Arc::new(SqliteStore::open(&args.data_dir.join(STORE_FILE))?));
+    let mut app = deptoken_api::local_router_with_subscribers(
+        services,
+        IdentitySource::Fixed(caller.clone()),
+        sweeper,
+        subscribers,
+    );
     if let Some(running) = &simulator {
         app = app.nest("/simulator", simulator::same_origin_routes(running));
     }
@@ -144,7 +154,7 @@ pub(crate) fn build_services(
     })?;
 
     Ok(Arc::new(Services {
-        store: Arc::new(SqliteStore::open(&dir.join("deptoken.sqlite3"))?),
+        store: Arc::new(SqliteStore::open(&dir.join(STORE_FILE))?),
         vault: vault.clone(),
         sealer: vault,
         dep: Arc::new(dep),
