@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of the workspace: unit tests, the integration suites against OpenSSL, the
 # DEP simulator, SQLite and moto server (DynamoDB and KMS on loopback), and the doc tests.
+# Then the schemathesis run against the OpenAPI document, the infrastructure checks and the
+# browser tests.
 # Installs what the tests need when it is missing.
 #
 # Usage: scripts/test.sh [extra cargo test arguments]
@@ -45,6 +47,9 @@ echo "==> moto server on $DEPTOKEN_MOTO_ENDPOINT (pid $moto_pid)"
 
 echo "==> cargo test --workspace"
 cargo test --workspace --locked "$@"
+
+echo "==> scripts/api-schema-test.sh (schemathesis against the OpenAPI document)"
+scripts/api-schema-test.sh
 
 echo "==> scripts/check-infra.sh (SAM lint and cfn-guard rules, offline)"
 scripts/check-infra.sh
