@@ -1,5 +1,5 @@
 //! Many writers on the same entries at once: uploads (some for the staged key of a rotation),
-//! rotations and checks in parallel, on SQLite and on DynamoDB (moto). Every final entry must
+//! rotations, checks and sweeps that ask Apple, in parallel, on SQLite and on DynamoDB (moto). Every final entry must
 //! be one accepted upload in full, versions only grow, and the history contains exactly one row
 //! per accepted upload.
 
@@ -13,7 +13,7 @@ use deptoken_shared::domain::ServerName;
 use deptoken_shared::error::ErrorCode;
 use deptoken_shared::model::KeyState;
 use deptoken_shared::ports::Store;
-use deptoken_shared::usecases::{Services, UploadRequest};
+use deptoken_shared::usecases::{Services, SweepOptions, UploadRequest};
 
 use super::SerializedWrites;
 use crate::harness::{Harness, admin, tenant};
@@ -36,6 +36,8 @@ const ENTRIES: [&str; 2] = ["alpha", "beta"];
 const UPLOADS_PER_ENTRY: usize = 8;
 const ROTATIONS_PER_ENTRY: usize = 2;
 const CHECKS_PER_ENTRY: usize = 2;
+/// Sweeps over all entries, each asking Apple about every token.
+const SWEEPS: usize = 2;
 /// Attempts of one upload job while it gets `conflict` responses.
 const MAX_UPLOAD_ATTEMPTS: usize = 20;
 
@@ -49,6 +51,9 @@ struct Outcome {
     gave_up: usize,
     rotations: usize,
     checks: usize,
+    sweeps: usize,
+    /// Entries a sweep skipped because a concurrent writer changed them first.
+    sweep_conflicts: usize,
 }
 
 /// Creates the entries with a first token and a staged key, then runs every writer at once.
@@ -90,6 +95,7 @@ async fn run_workload(harness: &Harness, services: Arc<Services>, store: Arc<dyn
         jobs.extend((0..ROTATIONS_PER_ENTRY).map(|_| Job::Rotate { name }));
         jobs.extend((0..CHECKS_PER_ENTRY).map(|_| Job::Check { name }));
     }
+    jobs.extend((0..SWEEPS).map(|_| Job::Sweep));
 
     let watching = Arc::new(AtomicBool::new(true));
     let watcher = tokio::spawn(watch_versions(store.clone(), watching.clone()));
@@ -111,6 +117,11 @@ async fn run_workload(harness: &Harness, services: Arc<Services>, store: Arc<dyn
             Done::Conflict => outcome.conflicts += 1,
             Done::Rotated => outcome.rotations += 1,
             Done::Checked => outcome.checks += 1,
+            Done::Swept { conflicts, failures } => {
+                outcome.sweeps += 1;
+                outcome.sweep_conflicts += conflicts;
+                assert_eq!(failures, 0, "a sweep failed on an entry");
+            }
         }
     }
     watching.store(false, Ordering::SeqCst);
@@ -123,6 +134,7 @@ enum Job {
     Upload { name: &'static str, file: Vec<u8>, identity: Identity },
     Rotate { name: &'static str },
     Check { name: &'static str },
+    Sweep,
 }
 
 enum Done {
@@ -133,6 +145,9 @@ enum Done {
     Conflict,
     Rotated,
     Checked,
+    /// A sweep finished: entries it skipped because a concurrent writer changed them first, and
+    /// entries it failed on.
+    Swept { conflicts: usize, failures: usize },
 }
 
 impl Job {
@@ -165,6 +180,17 @@ impl Job {
                 Err(error) if error.code == ErrorCode::Conflict => Done::Conflict,
                 Err(error) => panic!("check of {name}: unexpected {error:?}"),
             },
+            Job::Sweep => {
+                let options = SweepOptions {
+                    check_apple: true,
+                    ..SweepOptions::default()
+                };
+                let report = services.sweep(&options).await.expect("the sweep lists the entries");
+                Done::Swept {
+                    conflicts: report.outcomes.conflict,
+                    failures: report.outcomes.failed,
+                }
+            }
         }
     }
 }
@@ -227,16 +253,18 @@ fn print_outcome(store: &str, outcome: &Outcome, torn: usize) {
     let accepted: usize = outcome.accepted.values().map(|a| a.len() - 1).sum();
     let uploads = ENTRIES.len() * UPLOADS_PER_ENTRY;
     eprintln!(
-        "hostile concurrency ({store}): {uploads} uploads, {} rotations, {} checks in parallel on {} entries; \
-         {accepted} uploads accepted ({} gave up), {} rotations and {} checks succeeded, {} conflicts (409) answered, \
-         {torn} torn writes",
+        "hostile concurrency ({store}): {uploads} uploads, {} rotations, {} checks, {SWEEPS} sweeps in parallel on {} \
+         entries; {accepted} uploads accepted ({} gave up), {} rotations, {} checks and {} sweeps done, {} conflicts \
+         (409), {} sweep write-backs skipped after a race, {torn} torn writes",
         ENTRIES.len() * ROTATIONS_PER_ENTRY,
         ENTRIES.len() * CHECKS_PER_ENTRY,
         ENTRIES.len(),
         outcome.gave_up,
         outcome.rotations,
         outcome.checks,
-        outcome.conflicts
+        outcome.sweeps,
+        outcome.conflicts,
+        outcome.sweep_conflicts
     );
 }
 

@@ -203,8 +203,8 @@ async fn isolation_reader_cannot_write() {
     assert!(harness.services.list_servers(&admin()).await.expect("list").len() == 1, "no entry created");
 }
 
-/// The `/v1/subscribers` routes: another tenant's recipient id gets the response of a missing id, the
-/// other tenant lists nothing, and a reader adds and removes nothing.
+/// The `/v1/subscribers` routes: another tenant's recipient id gets the response of a missing
+/// id, the other tenant lists nothing, and a reader adds and removes nothing.
 #[tokio::test]
 async fn isolation_subscribers_by_id() {
     let harness = Harness::start().await;
