@@ -1,5 +1,6 @@
 //! Helpers shared by the integration suites: fixture and tool discovery.
 
+pub mod deployment;
 pub mod moto;
 
 use std::path::PathBuf;

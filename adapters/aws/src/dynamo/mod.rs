@@ -19,6 +19,13 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use deptoken_shared::model::ServerRecord;
 use deptoken_shared::ports::StoreError;
 
+/// Encodes a DEP server entry as the store writes it, with the table's attributes (`pk`, `sk`,
+/// `kind`, and `sweep_shard` for the sweep index), for writing many entries at once with
+/// `BatchWriteItem` outside the store, such as when seeding a table.
+pub fn server_to_item(record: &ServerRecord) -> Result<HashMap<String, AttributeValue>, StoreError> {
+    items::server_item(record)
+}
+
 /// Decodes a DEP server entry from an item in the table's layout, such as the new image of a
 /// stream record, as the store reads one. Returns `Ok(None)` for any other item (a history row,
 /// a key, a subscriber). A damaged entry is `Corrupt`, naming its `pk` and `sk`.
