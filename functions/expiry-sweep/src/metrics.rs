@@ -179,6 +179,26 @@ mod tests {
         }
     }
 
+    /// Every metric that an alarm of the stack reads in the sweep's namespace
+    /// (`deptoken/<stack>`) is one the sweep writes.
+    #[test]
+    fn template_alarms_read_written_metrics() {
+        let template = include_str!("../../../infra/template.yaml");
+        let lines: Vec<&str> = template.lines().map(str::trim).collect();
+        let written: Vec<&str> = sweep_metrics(&report()).into_iter().map(|(name, _)| name).collect();
+
+        let read: Vec<&str> = lines
+            .windows(2)
+            .filter(|pair| pair[0].starts_with("Namespace:") && pair[0].contains("deptoken/"))
+            .filter_map(|pair| pair[1].strip_prefix("MetricName:").map(str::trim))
+            .collect();
+
+        assert!(read.len() >= 4, "the template's alarms read the sweep's metrics: {read:?}");
+        for name in read {
+            assert!(written.contains(&name), "{name} is read by an alarm but not written");
+        }
+    }
+
     #[test]
     fn emf_writer_writes_one_line() {
         let buffer = Arc::new(Mutex::new(Vec::<u8>::new()));
