@@ -57,23 +57,54 @@ struct Outcome {
 }
 
 /// Creates the entries with a first token and a staged key, then runs every writer at once.
-async fn run_workload(harness: &Harness, services: Arc<Services>, store: Arc<dyn Store>) -> Outcome {
+async fn run_workload(
+    harness: &Harness,
+    services: Arc<Services>,
+    store: Arc<dyn Store>,
+) -> Outcome {
     let start = harness.clock.now();
     let mut certificates = HashMap::new();
     let mut staged = HashMap::new();
     let mut outcome = Outcome::default();
     for name in ENTRIES {
-        services.create_server(&admin(), name, "Busy office").await.expect("create the entry");
-        let certificate = services.certificate(&admin(), name).await.expect("certificate").certificate_pem;
-        let first = harness.issue_token(&certificate, &[("server_name", &format!("{name} first"))]).await;
+        services
+            .create_server(&admin(), name, "Busy office")
+            .await
+            .expect("create the entry");
+        let certificate = services
+            .certificate(&admin(), name)
+            .await
+            .expect("certificate")
+            .certificate_pem;
+        let first = harness
+            .issue_token(&certificate, &[("server_name", &format!("{name} first"))])
+            .await;
         let view = services
-            .upload_token(&admin(), name, UploadRequest { file: first.file, ..Default::default() })
+            .upload_token(
+                &admin(),
+                name,
+                UploadRequest {
+                    file: first.file,
+                    ..Default::default()
+                },
+            )
             .await
             .expect("upload the first token");
         let fingerprint = view.consumer_key_fingerprint.clone().unwrap_or_default();
-        let identity = (fingerprint, view.expires_at.expect("expiry"), format!("{name} first"));
-        outcome.accepted.entry(name.to_owned()).or_default().push(identity);
-        let rotated = services.rotate_key(&admin(), name).await.expect("stage a key");
+        let identity = (
+            fingerprint,
+            view.expires_at.expect("expiry"),
+            format!("{name} first"),
+        );
+        outcome
+            .accepted
+            .entry(name.to_owned())
+            .or_default()
+            .push(identity);
+        let rotated = services
+            .rotate_key(&admin(), name)
+            .await
+            .expect("stage a key");
         certificates.insert(name, certificate);
         staged.insert(name, rotated.certificate_pem);
     }
@@ -84,13 +115,37 @@ async fn run_workload(harness: &Harness, services: Arc<Services>, store: Arc<dyn
     for name in ENTRIES {
         for index in 0..UPLOADS_PER_ENTRY {
             let server_name = format!("{name} upload {index}");
-            let expiry = (start + Duration::days(300) + Duration::hours(index as i64 + 1)).to_rfc3339_opts(SecondsFormat::Secs, true);
-            let expires_at = DateTime::parse_from_rfc3339(&expiry).expect("valid expiry").with_timezone(&Utc);
-            let certificate = if index % 3 == 2 { &staged[name] } else { &certificates[name] };
-            let token = harness.issue_token(certificate, &[("server_name", &server_name), ("expires_at", &expiry)]).await;
-            let credentials = harness.sim.simulator.credentials_for(&token.consumer_key).expect("credentials");
-            let identity = (credentials.consumer_key_fingerprint(), expires_at, server_name);
-            jobs.push(Job::Upload { name, file: token.file, identity });
+            let expiry = (start + Duration::days(300) + Duration::hours(index as i64 + 1))
+                .to_rfc3339_opts(SecondsFormat::Secs, true);
+            let expires_at = DateTime::parse_from_rfc3339(&expiry)
+                .expect("valid expiry")
+                .with_timezone(&Utc);
+            let certificate = if index % 3 == 2 {
+                &staged[name]
+            } else {
+                &certificates[name]
+            };
+            let token = harness
+                .issue_token(
+                    certificate,
+                    &[("server_name", &server_name), ("expires_at", &expiry)],
+                )
+                .await;
+            let credentials = harness
+                .sim
+                .simulator
+                .credentials_for(&token.consumer_key)
+                .expect("credentials");
+            let identity = (
+                credentials.consumer_key_fingerprint(),
+                expires_at,
+                server_name,
+            );
+            jobs.push(Job::Upload {
+                name,
+                file: token.file,
+                identity,
+            });
         }
         jobs.extend((0..ROTATIONS_PER_ENTRY).map(|_| Job::Rotate { name }));
         jobs.extend((0..CHECKS_PER_ENTRY).map(|_| Job::Check { name }));
@@ -107,7 +162,11 @@ async fn run_workload(harness: &Harness, services: Arc<Services>, store: Arc<dyn
     for task in tasks {
         match task.await.expect("join a writer") {
             Done::Accepted(name, identity, conflicts) => {
-                outcome.accepted.entry(name.to_owned()).or_default().push(identity);
+                outcome
+                    .accepted
+                    .entry(name.to_owned())
+                    .or_default()
+                    .push(identity);
                 outcome.conflicts += conflicts;
             }
             Done::GaveUp(conflicts) => {
@@ -117,7 +176,10 @@ async fn run_workload(harness: &Harness, services: Arc<Services>, store: Arc<dyn
             Done::Conflict => outcome.conflicts += 1,
             Done::Rotated => outcome.rotations += 1,
             Done::Checked => outcome.checks += 1,
-            Done::Swept { conflicts, failures } => {
+            Done::Swept {
+                conflicts,
+                failures,
+            } => {
                 outcome.sweeps += 1;
                 outcome.sweep_conflicts += conflicts;
                 assert_eq!(failures, 0, "a sweep failed on an entry");
@@ -131,9 +193,17 @@ async fn run_workload(harness: &Harness, services: Arc<Services>, store: Arc<dyn
 }
 
 enum Job {
-    Upload { name: &'static str, file: Vec<u8>, identity: Identity },
-    Rotate { name: &'static str },
-    Check { name: &'static str },
+    Upload {
+        name: &'static str,
+        file: Vec<u8>,
+        identity: Identity,
+    },
+    Rotate {
+        name: &'static str,
+    },
+    Check {
+        name: &'static str,
+    },
     Sweep,
 }
 
@@ -147,13 +217,20 @@ enum Done {
     Checked,
     /// A sweep finished: entries it skipped because a concurrent writer changed them first, and
     /// entries it failed on.
-    Swept { conflicts: usize, failures: usize },
+    Swept {
+        conflicts: usize,
+        failures: usize,
+    },
 }
 
 impl Job {
     async fn run(self, services: &Services) -> Done {
         match self {
-            Job::Upload { name, file, identity } => {
+            Job::Upload {
+                name,
+                file,
+                identity,
+            } => {
                 // An admin whose upload got 409 sends the same file again.
                 let mut conflicts = 0;
                 for _ in 0..MAX_UPLOAD_ATTEMPTS {
@@ -185,7 +262,10 @@ impl Job {
                     check_apple: true,
                     ..SweepOptions::default()
                 };
-                let report = services.sweep(&options).await.expect("the sweep lists the entries");
+                let report = services
+                    .sweep(&options)
+                    .await
+                    .expect("the sweep lists the entries");
                 Done::Swept {
                     conflicts: report.outcomes.conflict,
                     failures: report.outcomes.failed,
@@ -217,32 +297,80 @@ async fn check_results(store: &dyn Store, outcome: &Outcome) -> usize {
     let mut torn = 0;
     for name in ENTRIES {
         let server = ServerName::parse(name).expect("valid name");
-        let record = store.get_server(&tenant(), &server).await.expect("read").expect("entry");
-        let history = store.list_history(&tenant(), &server).await.expect("history");
-        let keys: Vec<_> = store.list_keys(&tenant()).await.expect("keys").into_iter().filter(|k| k.server == server).collect();
+        let record = store
+            .get_server(&tenant(), &server)
+            .await
+            .expect("read")
+            .expect("entry");
+        let history = store
+            .list_history(&tenant(), &server)
+            .await
+            .expect("history");
+        let keys: Vec<_> = store
+            .list_keys(&tenant())
+            .await
+            .expect("keys")
+            .into_iter()
+            .filter(|k| k.server == server)
+            .collect();
         let accepted = &outcome.accepted[name];
         let stored: Identity = (
             record.consumer_key_fingerprint.clone().unwrap_or_default(),
             record.expires_at.expect("expiry"),
-            record.account.as_ref().map(|a| a.server_name.clone()).unwrap_or_default(),
+            record
+                .account
+                .as_ref()
+                .map(|a| a.server_name.clone())
+                .unwrap_or_default(),
         );
         let whole = accepted.contains(&stored);
         torn += usize::from(!whole);
         let history_identities: Vec<Identity> = history
             .iter()
-            .map(|row| (row.consumer_key_fingerprint.clone(), row.expires_at, row.server_name.clone()))
+            .map(|row| {
+                (
+                    row.consumer_key_fingerprint.clone(),
+                    row.expires_at,
+                    row.server_name.clone(),
+                )
+            })
             .collect();
-        let token_key = keys.iter().find(|k| Some(&k.key_id) == record.token_key_id.as_ref());
+        let token_key = keys
+            .iter()
+            .find(|k| Some(&k.key_id) == record.token_key_id.as_ref());
         let current_keys = keys.iter().filter(|k| k.state == KeyState::Current).count();
 
-        let missing: Vec<&Identity> = accepted.iter().filter(|identity| !history_identities.contains(identity)).collect();
-        assert!(whole, "{name}: stored {stored:?} is not one accepted upload of {accepted:?}");
-        assert_eq!(missing, Vec::<&Identity>::new(), "{name}: accepted uploads without a history row; history {history_identities:?}");
-        assert_eq!(history.len(), accepted.len(), "{name}: one history row per accepted upload");
+        let missing: Vec<&Identity> = accepted
+            .iter()
+            .filter(|identity| !history_identities.contains(identity))
+            .collect();
+        assert!(
+            whole,
+            "{name}: stored {stored:?} is not one accepted upload of {accepted:?}"
+        );
+        assert_eq!(
+            missing,
+            Vec::<&Identity>::new(),
+            "{name}: accepted uploads without a history row; history {history_identities:?}"
+        );
+        assert_eq!(
+            history.len(),
+            accepted.len(),
+            "{name}: one history row per accepted upload"
+        );
         for identity in accepted {
-            assert!(history_identities.contains(identity), "{name}: history row for {identity:?}");
+            assert!(
+                history_identities.contains(identity),
+                "{name}: history row for {identity:?}"
+            );
         }
-        assert_eq!(history.first().map(|row| row.consumer_key_fingerprint.clone()), Some(stored.0.clone()), "{name}: newest history row is the stored token");
+        assert_eq!(
+            history
+                .first()
+                .map(|row| row.consumer_key_fingerprint.clone()),
+            Some(stored.0.clone()),
+            "{name}: newest history row is the stored token"
+        );
         assert!(token_key.is_some(), "{name}: the stored token's key exists");
         assert_eq!(current_keys, 1, "{name}: exactly one current key");
     }
@@ -292,7 +420,9 @@ async fn concurrency_sqlite_no_torn_writes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrency_dynamodb_no_torn_writes() {
-    let Some(moto) = Moto::connect().await else { return };
+    let Some(moto) = Moto::connect().await else {
+        return;
+    };
     let harness = Harness::start().await;
     let (adapters, _config) = moto.fresh_adapters().await;
     let store: Arc<dyn Store> = Arc::new(SerializedWrites::new(Arc::new(adapters.store.clone())));

@@ -30,16 +30,32 @@ fn upload_of(file: &[u8]) -> UploadRequest {
 
 /// Creates entry `name` with an accepted token through `services`; returns the certificate.
 async fn entry_with_token(harness: &Harness, services: &Services, name: &str) -> String {
-    services.create_server(&admin(), name, "Fault office").await.expect("create the entry");
-    let certificate = services.certificate(&admin(), name).await.expect("certificate").certificate_pem;
+    services
+        .create_server(&admin(), name, "Fault office")
+        .await
+        .expect("create the entry");
+    let certificate = services
+        .certificate(&admin(), name)
+        .await
+        .expect("certificate")
+        .certificate_pem;
     let token = harness.issue_token(&certificate, &[]).await;
-    services.upload_token(&admin(), name, upload_of(&token.file)).await.expect("upload the first token");
+    services
+        .upload_token(&admin(), name, upload_of(&token.file))
+        .await
+        .expect("upload the first token");
     harness.tick();
     certificate
 }
 
 /// Returns the parts of an entry that make up its token: lost or torn if any of them changes.
-fn token_of(snapshot: &Snapshot) -> (Option<String>, Option<String>, Option<chrono::DateTime<chrono::Utc>>) {
+fn token_of(
+    snapshot: &Snapshot,
+) -> (
+    Option<String>,
+    Option<String>,
+    Option<chrono::DateTime<chrono::Utc>>,
+) {
     let server = snapshot.server.as_ref();
     (
         server.and_then(|s| s.consumer_key_fingerprint.clone()),
@@ -64,18 +80,37 @@ async fn faults_apple_upload_and_check_keep_token() {
     for round in 0..3 {
         for (fault, expected) in faults {
             let token = harness.issue_token(&certificate, &[]).await;
-            harness.set_sim(&token.consumer_key, json!({"fault": fault, "count": 1})).await;
+            harness
+                .set_sim(&token.consumer_key, json!({"fault": fault, "count": 1}))
+                .await;
             let before = harness.snapshot("tokyo").await;
 
-            let failed = harness.services.upload_token(&admin(), "tokyo", upload_of(&token.file)).await;
+            let failed = harness
+                .services
+                .upload_token(&admin(), "tokyo", upload_of(&token.file))
+                .await;
 
             injected += 1;
             let label = format!("upload {fault} round {round}");
-            assert_eq!(failed.as_ref().err().map(|e| e.code), Some(expected), "{label}");
-            assert_eq!(harness.snapshot("tokyo").await, before, "{label}: nothing stored");
+            assert_eq!(
+                failed.as_ref().err().map(|e| e.code),
+                Some(expected),
+                "{label}"
+            );
+            assert_eq!(
+                harness.snapshot("tokyo").await,
+                before,
+                "{label}: nothing stored"
+            );
             harness.tick();
-            let retried = harness.services.upload_token(&admin(), "tokyo", upload_of(&token.file)).await;
-            assert!(retried.is_ok(), "{label}: the retry after the fault is accepted: {retried:?}");
+            let retried = harness
+                .services
+                .upload_token(&admin(), "tokyo", upload_of(&token.file))
+                .await;
+            assert!(
+                retried.is_ok(),
+                "{label}: the retry after the fault is accepted: {retried:?}"
+            );
             survived += 1;
             harness.tick();
         }
@@ -85,36 +120,67 @@ async fn faults_apple_upload_and_check_keep_token() {
     let current = harness.snapshot("tokyo").await;
     let consumer_key = current_consumer_key(&harness, &current).await;
     for (fault, expected) in faults {
-        harness.set_sim(&consumer_key, json!({"fault": fault, "count": 1})).await;
+        harness
+            .set_sim(&consumer_key, json!({"fault": fault, "count": 1}))
+            .await;
 
         let checked = harness.services.check_token(&admin(), "tokyo").await;
 
         injected += 1;
         let after = harness.snapshot("tokyo").await;
-        assert_eq!(checked.as_ref().err().map(|e| e.code), Some(expected), "check {fault}");
-        assert_eq!(token_of(&after), token_of(&current), "check {fault}: token kept");
-        assert_eq!(after.history, current.history, "check {fault}: history kept");
+        assert_eq!(
+            checked.as_ref().err().map(|e| e.code),
+            Some(expected),
+            "check {fault}"
+        );
+        assert_eq!(
+            token_of(&after),
+            token_of(&current),
+            "check {fault}: token kept"
+        );
+        assert_eq!(
+            after.history, current.history,
+            "check {fault}: history kept"
+        );
         survived += usize::from(token_of(&after) == token_of(&current));
         harness.tick();
     }
-    let recovered = harness.services.check_token(&admin(), "tokyo").await.expect("a check after the faults");
+    let recovered = harness
+        .services
+        .check_token(&admin(), "tokyo")
+        .await
+        .expect("a check after the faults");
 
     eprintln!("hostile faults: Apple 429/503/timeout: {injected} injected, {survived} survived");
     assert_eq!(recovered.last_error, None);
-    assert_ne!(token_of(&stored), token_of(&current), "the retries replaced the first token");
+    assert_ne!(
+        token_of(&stored),
+        token_of(&current),
+        "the retries replaced the first token"
+    );
 }
 
 /// Finds the consumer key of the stored token by opening its sealed value.
 async fn current_consumer_key(harness: &Harness, snapshot: &Snapshot) -> String {
-    let sealed = snapshot.server.as_ref().and_then(|s| s.credentials.clone()).expect("stored credentials");
+    let sealed = snapshot
+        .server
+        .as_ref()
+        .and_then(|s| s.credentials.clone())
+        .expect("stored credentials");
     let name = ServerName::parse("tokyo").expect("valid name");
-    let opened = harness.services.sealer.open(&crate::harness::tenant(), &name, &sealed.consumer_key).await;
+    let opened = harness
+        .services
+        .sealer
+        .open(&crate::harness::tenant(), &name, &sealed.consumer_key)
+        .await;
     opened.expect("open the consumer key").expose().to_owned()
 }
 
 /// Accepts connections on 127.0.0.1 and closes each at once, before reading the request.
 async fn closing_server() -> (String, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port");
     let address = listener.local_addr().expect("local address");
     let accepted = Arc::new(AtomicUsize::new(0));
     let counter = accepted.clone();
@@ -152,15 +218,29 @@ async fn faults_connection_reset_keeps_token() {
     for round in 0..5 {
         let token = harness.issue_token(&certificate, &[]).await;
 
-        let uploaded = services.upload_token(&admin(), "tokyo", upload_of(&token.file)).await;
+        let uploaded = services
+            .upload_token(&admin(), "tokyo", upload_of(&token.file))
+            .await;
         let checked = services.check_token(&admin(), "tokyo").await;
 
         injected += 2;
         let after = harness.snapshot("tokyo").await;
         survived += usize::from(token_of(&after) == token_of(&before)) * 2;
-        assert_eq!(uploaded.err().map(|e| e.code), Some(ErrorCode::AppleUnavailable), "upload round {round}");
-        assert_eq!(checked.err().map(|e| e.code), Some(ErrorCode::AppleUnavailable), "check round {round}");
-        assert_eq!(token_of(&after), token_of(&before), "round {round}: token kept");
+        assert_eq!(
+            uploaded.err().map(|e| e.code),
+            Some(ErrorCode::AppleUnavailable),
+            "upload round {round}"
+        );
+        assert_eq!(
+            checked.err().map(|e| e.code),
+            Some(ErrorCode::AppleUnavailable),
+            "check round {round}"
+        );
+        assert_eq!(
+            token_of(&after),
+            token_of(&before),
+            "round {round}: token kept"
+        );
         assert_eq!(after.history, before.history, "round {round}: history kept");
         harness.tick();
     }
@@ -169,7 +249,10 @@ async fn faults_connection_reset_keeps_token() {
         "hostile faults: connection resets: {injected} injected, {survived} survived, {} connections reset",
         accepted.load(Ordering::SeqCst)
     );
-    assert!(accepted.load(Ordering::SeqCst) >= 10, "every request reached the closing server");
+    assert!(
+        accepted.load(Ordering::SeqCst) >= 10,
+        "every request reached the closing server"
+    );
 }
 
 /// A store that returns `Conflict` for the next `remaining` entry writes without writing, as
@@ -181,43 +264,73 @@ struct ConflictingStore {
 
 impl ConflictingStore {
     fn take(&self) -> bool {
-        self.remaining.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
+        self.remaining
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
     }
 }
 
 #[async_trait]
 impl Store for ConflictingStore {
-    async fn get_server(&self, tenant: &TenantId, name: &ServerName) -> Result<Option<ServerRecord>, StoreError> {
+    async fn get_server(
+        &self,
+        tenant: &TenantId,
+        name: &ServerName,
+    ) -> Result<Option<ServerRecord>, StoreError> {
         self.inner.get_server(tenant, name).await
     }
     async fn list_servers(&self, tenant: &TenantId) -> Result<Vec<ServerRecord>, StoreError> {
         self.inner.list_servers(tenant).await
     }
-    async fn create_server(&self, server: &ServerRecord, first_key: &KeyRecord) -> Result<(), StoreError> {
+    async fn create_server(
+        &self,
+        server: &ServerRecord,
+        first_key: &KeyRecord,
+    ) -> Result<(), StoreError> {
         self.inner.create_server(server, first_key).await
     }
-    async fn update_server(&self, server: &ServerRecord, expected_version: u64) -> Result<(), StoreError> {
+    async fn update_server(
+        &self,
+        server: &ServerRecord,
+        expected_version: u64,
+    ) -> Result<(), StoreError> {
         if self.take() {
             return Err(StoreError::Conflict);
         }
         self.inner.update_server(server, expected_version).await
     }
-    async fn commit_upload(&self, server: &ServerRecord, expected_version: u64, history: &UploadRecord, key_changes: &[KeyRecord]) -> Result<(), StoreError> {
+    async fn commit_upload(
+        &self,
+        server: &ServerRecord,
+        expected_version: u64,
+        history: &UploadRecord,
+        key_changes: &[KeyRecord],
+    ) -> Result<(), StoreError> {
         if self.take() {
             return Err(StoreError::Conflict);
         }
-        self.inner.commit_upload(server, expected_version, history, key_changes).await
+        self.inner
+            .commit_upload(server, expected_version, history, key_changes)
+            .await
     }
     async fn delete_server(&self, tenant: &TenantId, name: &ServerName) -> Result<(), StoreError> {
         self.inner.delete_server(tenant, name).await
     }
-    async fn list_history(&self, tenant: &TenantId, name: &ServerName) -> Result<Vec<UploadRecord>, StoreError> {
+    async fn list_history(
+        &self,
+        tenant: &TenantId,
+        name: &ServerName,
+    ) -> Result<Vec<UploadRecord>, StoreError> {
         self.inner.list_history(tenant, name).await
     }
     async fn list_keys(&self, tenant: &TenantId) -> Result<Vec<KeyRecord>, StoreError> {
         self.inner.list_keys(tenant).await
     }
-    async fn put_key(&self, key: &KeyRecord, expected_version: Option<u64>) -> Result<(), StoreError> {
+    async fn put_key(
+        &self,
+        key: &KeyRecord,
+        expected_version: Option<u64>,
+    ) -> Result<(), StoreError> {
         self.inner.put_key(key, expected_version).await
     }
     async fn list_all_servers(&self) -> Result<Vec<Result<ServerRecord, StoreError>>, StoreError> {
@@ -245,22 +358,34 @@ async fn faults_store_conflict_stores_nothing() {
         let before = harness.snapshot("tokyo").await;
         store.remaining.store(1, Ordering::SeqCst);
 
-        let uploaded = services.upload_token(&admin(), "tokyo", upload_of(&token.file)).await;
+        let uploaded = services
+            .upload_token(&admin(), "tokyo", upload_of(&token.file))
+            .await;
 
         injected += 1;
         let after = harness.snapshot("tokyo").await;
         survived += usize::from(after == before);
-        assert_eq!(uploaded.err().map(|e| e.code), Some(ErrorCode::Conflict), "round {round}");
+        assert_eq!(
+            uploaded.err().map(|e| e.code),
+            Some(ErrorCode::Conflict),
+            "round {round}"
+        );
         assert_eq!(after, before, "round {round}: nothing stored");
         store.remaining.store(1, Ordering::SeqCst);
         let checked = services.check_token(&admin(), "tokyo").await;
         injected += 1;
         survived += usize::from(harness.snapshot("tokyo").await == before);
-        assert_eq!(checked.err().map(|e| e.code), Some(ErrorCode::Conflict), "check round {round}");
+        assert_eq!(
+            checked.err().map(|e| e.code),
+            Some(ErrorCode::Conflict),
+            "check round {round}"
+        );
         harness.tick();
     }
 
-    eprintln!("hostile faults: SQLite conditional conflicts: {injected} injected, {survived} survived");
+    eprintln!(
+        "hostile faults: SQLite conditional conflicts: {injected} injected, {survived} survived"
+    );
     assert_eq!(survived, injected);
 }
 
@@ -273,7 +398,11 @@ struct FlakyNotifier {
 #[async_trait]
 impl Notifier for FlakyNotifier {
     async fn publish(&self, notification: &Notification) -> Result<(), NotifyError> {
-        if self.failures.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok() {
+        if self
+            .failures
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
             return Err(NotifyError::Failed("injected notifier failure".into()));
         }
         self.inner.publish(notification).await
@@ -296,17 +425,30 @@ async fn faults_notifier_failures_lose_nothing() {
 
     let mut sweeps = 0;
     for _ in 0..(injected + 3) {
-        services.sweep_and_notify(&SweepOptions::default()).await.expect("sweep");
+        services
+            .sweep_and_notify(&SweepOptions::default())
+            .await
+            .expect("sweep");
         sweeps += 1;
         harness.tick();
     }
 
-    let renewed = harness.outbox_lines().iter().filter(|line| line.contains("\"renewed\"")).count();
+    let renewed = harness
+        .outbox_lines()
+        .iter()
+        .filter(|line| line.contains("\"renewed\""))
+        .count();
     let record = harness.snapshot("tokyo").await.server.expect("entry");
-    eprintln!("hostile faults: notifier: {injected} failures injected, {sweeps} sweeps, {renewed} renewed message sent, 0 lost, 0 duplicated");
+    eprintln!(
+        "hostile faults: notifier: {injected} failures injected, {sweeps} sweeps, {renewed} renewed message sent, 0 lost, 0 duplicated"
+    );
     assert_eq!(renewed, 1, "the confirmation is sent exactly once");
     assert_eq!(record.notified_stage, record.stage, "nothing left pending");
-    assert_eq!(notifier.failures.load(Ordering::SeqCst), 0, "every injected failure happened");
+    assert_eq!(
+        notifier.failures.load(Ordering::SeqCst),
+        0,
+        "every injected failure happened"
+    );
 }
 
 /// DynamoDB conditional conflicts between writers racing on one entry through the real
@@ -314,11 +456,15 @@ async fn faults_notifier_failures_lose_nothing() {
 /// each gets a clear error and nothing is stored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_aws_conflicts_and_kms_failures() {
-    let Some(moto) = Moto::connect().await else { return };
+    let Some(moto) = Moto::connect().await else {
+        return;
+    };
     let harness = Harness::start().await;
     let (adapters, _config) = moto.fresh_adapters().await;
     let services = Arc::new(Services {
-        store: Arc::new(super::SerializedWrites::new(Arc::new(adapters.store.clone()))),
+        store: Arc::new(super::SerializedWrites::new(Arc::new(
+            adapters.store.clone(),
+        ))),
         vault: Arc::new(adapters.key_vault.clone()),
         sealer: Arc::new(adapters.sealer.clone()),
         ..(*harness.services).clone()
@@ -326,7 +472,13 @@ async fn faults_aws_conflicts_and_kms_failures() {
     let certificate = entry_with_token(&harness, &services, "tokyo").await;
     let tenant = crate::harness::tenant();
     let name = ServerName::parse("tokyo").expect("name");
-    let read = || async { adapters.store.get_server(&tenant, &name).await.expect("read the entry") };
+    let read = || async {
+        adapters
+            .store
+            .get_server(&tenant, &name)
+            .await
+            .expect("read the entry")
+    };
 
     // Concurrent uploads of tokens of different ABM servers (each still valid in the
     // simulator, confirmed as a server change): the version condition lets one win per read.
@@ -336,7 +488,12 @@ async fn faults_aws_conflicts_and_kms_failures() {
         let mut tokens = Vec::new();
         for writer in 0..4 {
             let server_name = format!("Round {round} writer {writer}");
-            tokens.push(harness.issue_token(&certificate, &[("server_name", &server_name)]).await.file);
+            tokens.push(
+                harness
+                    .issue_token(&certificate, &[("server_name", &server_name)])
+                    .await
+                    .file,
+            );
         }
         let before = read().await;
         let mut tasks = Vec::new();
@@ -346,7 +503,9 @@ async fn faults_aws_conflicts_and_kms_failures() {
                 confirm_server_change: true,
                 ..upload_of(&file)
             };
-            tasks.push(tokio::spawn(async move { services.upload_token(&admin(), "tokyo", request).await }));
+            tasks.push(tokio::spawn(async move {
+                services.upload_token(&admin(), "tokyo", request).await
+            }));
         }
         let mut accepted = 0;
         let mut conflicts = 0;
@@ -361,14 +520,20 @@ async fn faults_aws_conflicts_and_kms_failures() {
         injected += conflicts;
         survived += conflicts;
         assert!(accepted >= 1, "round {round}: one upload wins");
-        assert!(after.version > before.as_ref().map(|r| r.version).unwrap_or(0), "round {round}: version grew");
+        assert!(
+            after.version > before.as_ref().map(|r| r.version).unwrap_or(0),
+            "round {round}: version grew"
+        );
         harness.tick();
     }
 
     // A credential KMS key that does not exist, and a KMS endpoint that resets every
     // connection. moto 5 encrypts with a disabled key all the same, so that case is not here.
     let missing = Services {
-        sealer: Arc::new(deptoken_aws::KmsCredentialSealer::new(moto.kms.clone(), "alias/deptoken-missing".to_owned())),
+        sealer: Arc::new(deptoken_aws::KmsCredentialSealer::new(
+            moto.kms.clone(),
+            "alias/deptoken-missing".to_owned(),
+        )),
         ..(*services).clone()
     };
     let (closing_url, resets) = closing_server().await;
@@ -376,15 +541,29 @@ async fn faults_aws_conflicts_and_kms_failures() {
         .http_client(deptoken_aws::https_client())
         .endpoint_url(closing_url)
         .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_kms::config::Credentials::new("test", "test", None, None, "faults-test"))
+        .credentials_provider(aws_sdk_kms::config::Credentials::new(
+            "test",
+            "test",
+            None,
+            None,
+            "faults-test",
+        ))
         .load()
         .await;
     let unreachable = Services {
-        sealer: Arc::new(deptoken_aws::KmsCredentialSealer::new(aws_sdk_kms::Client::new(&unreachable_config), "alias/any".to_owned())),
+        sealer: Arc::new(deptoken_aws::KmsCredentialSealer::new(
+            aws_sdk_kms::Client::new(&unreachable_config),
+            "alias/any".to_owned(),
+        )),
         ..(*services).clone()
     };
-    for (label, broken) in [("missing KMS key", &missing), ("KMS connection reset", &unreachable)] {
-        let token = harness.issue_token(&certificate, &[("server_name", label)]).await;
+    for (label, broken) in [
+        ("missing KMS key", &missing),
+        ("KMS connection reset", &unreachable),
+    ] {
+        let token = harness
+            .issue_token(&certificate, &[("server_name", label)])
+            .await;
         let before = read().await;
         let request = UploadRequest {
             confirm_server_change: true,
@@ -396,7 +575,11 @@ async fn faults_aws_conflicts_and_kms_failures() {
         injected += 1;
         let after = read().await;
         survived += usize::from(after == before);
-        assert_eq!(result.err().map(|e| e.code), Some(ErrorCode::InternalError), "{label}");
+        assert_eq!(
+            result.err().map(|e| e.code),
+            Some(ErrorCode::InternalError),
+            "{label}"
+        );
         assert_eq!(after, before, "{label}: nothing stored");
         harness.tick();
     }

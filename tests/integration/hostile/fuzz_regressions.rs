@@ -12,7 +12,9 @@ use bytes::Bytes;
 use deptoken_shared::AppError;
 use deptoken_shared::domain::ServerName;
 use deptoken_shared::keys::generate_mdm_key;
-use deptoken_shared::token::{EncryptedToken, MAX_TOKEN_FILE_BYTES, TokenError, parse_decrypted_payload};
+use deptoken_shared::token::{
+    EncryptedToken, MAX_TOKEN_FILE_BYTES, TokenError, parse_decrypted_payload,
+};
 
 use super::{admin_app, create_entry, send};
 use crate::harness::{Harness, tenant};
@@ -21,19 +23,28 @@ use crate::harness::{Harness, tenant};
 const MAX_INPUT_TIME: Duration = Duration::from_secs(5);
 
 fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions").join(target);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/regressions")
+        .join(target);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|path| path.is_file())
         .collect();
     files.sort();
-    files.into_iter().map(|path| (path.clone(), std::fs::read(&path).expect("read an input"))).collect()
+    files
+        .into_iter()
+        .map(|path| (path.clone(), std::fs::read(&path).expect("read an input")))
+        .collect()
 }
 
 fn assert_client_error(error: AppError, label: &str) {
     let status = error.code.http_status();
-    assert!((400..500).contains(&status), "{label}: {:?} maps to {status}", error.code);
+    assert!(
+        (400..500).contains(&status),
+        "{label}: {:?} maps to {status}",
+        error.code
+    );
 }
 
 #[test]
@@ -58,9 +69,16 @@ fn fuzz_regressions_token_file() {
             }
             Err(error) => assert_client_error(error.into(), &label),
         }
-        assert!(started.elapsed() < MAX_INPUT_TIME, "{label}: took {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < MAX_INPUT_TIME,
+            "{label}: took {:?}",
+            started.elapsed()
+        );
     }
-    eprintln!("hostile fuzz_regressions: token_file {} inputs", inputs.len());
+    eprintln!(
+        "hostile fuzz_regressions: token_file {} inputs",
+        inputs.len()
+    );
 }
 
 #[test]
@@ -71,7 +89,10 @@ fn fuzz_regressions_payload() {
         let outcome = parse_decrypted_payload(data);
 
         assert!(
-            matches!(outcome, Ok(_) | Err(TokenError::Undecryptable | TokenError::InvalidPayload { .. })),
+            matches!(
+                outcome,
+                Ok(_) | Err(TokenError::Undecryptable | TokenError::InvalidPayload { .. })
+            ),
             "{}: {:?}",
             path.display(),
             outcome.err()
@@ -91,14 +112,22 @@ async fn fuzz_regressions_multipart() {
         };
         let content_type = String::from_utf8_lossy(content_type).into_owned();
 
-        let outcome = deptoken_api::read_upload_form(&content_type, Bytes::copy_from_slice(body)).await;
+        let outcome =
+            deptoken_api::read_upload_form(&content_type, Bytes::copy_from_slice(body)).await;
 
         match outcome {
-            Ok(upload) => assert!(upload.file.len() <= MAX_TOKEN_FILE_BYTES, "{}", path.display()),
+            Ok(upload) => assert!(
+                upload.file.len() <= MAX_TOKEN_FILE_BYTES,
+                "{}",
+                path.display()
+            ),
             Err(error) => assert_client_error(error, &path.display().to_string()),
         }
     }
-    eprintln!("hostile fuzz_regressions: multipart {} inputs", inputs.len());
+    eprintln!(
+        "hostile fuzz_regressions: multipart {} inputs",
+        inputs.len()
+    );
 }
 
 /// Inputs of the `json_requests` target: a selector byte (0 create, 1 patch, 2 upload query,
@@ -111,13 +140,23 @@ async fn fuzz_regressions_json_requests() {
     let inputs = inputs("json_requests");
 
     for (path, data) in &inputs {
-        let Some(request) = json_request(data) else { continue };
+        let Some(request) = json_request(data) else {
+            continue;
+        };
 
         let answer = send(&app, request).await;
 
-        assert!(!answer.status.is_server_error(), "{}: {}", path.display(), answer.status);
+        assert!(
+            !answer.status.is_server_error(),
+            "{}: {}",
+            path.display(),
+            answer.status
+        );
     }
-    eprintln!("hostile fuzz_regressions: json_requests {} inputs", inputs.len());
+    eprintln!(
+        "hostile fuzz_regressions: json_requests {} inputs",
+        inputs.len()
+    );
 }
 
 fn json_request(data: &[u8]) -> Option<Request<Body>> {
@@ -127,14 +166,29 @@ fn json_request(data: &[u8]) -> Option<Request<Body>> {
     let body = rest.get(end + 1..).unwrap_or_default().to_vec();
     let builder = Request::builder().header(header::ACCEPT_LANGUAGE, language);
     let request = match selector % 4 {
-        0 => builder.method(Method::POST).uri("/v1/servers").header(header::CONTENT_TYPE, "application/json").body(Body::from(body)),
-        1 => builder.method(Method::PATCH).uri("/v1/servers/tokyo").header(header::CONTENT_TYPE, "application/json").body(Body::from(body)),
+        0 => builder
+            .method(Method::POST)
+            .uri("/v1/servers")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body)),
+        1 => builder
+            .method(Method::PATCH)
+            .uri("/v1/servers/tokyo")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body)),
         2 => builder
             .method(Method::PUT)
-            .uri(format!("/v1/servers/tokyo/token?{}", std::str::from_utf8(&body).ok()?))
+            .uri(format!(
+                "/v1/servers/tokyo/token?{}",
+                std::str::from_utf8(&body).ok()?
+            ))
             .header(header::CONTENT_TYPE, "application/pkcs7-mime")
             .body(Body::from("not read")),
-        _ => builder.method(Method::POST).uri("/v1/servers").header(header::CONTENT_TYPE, "text/plain").body(Body::from(body)),
+        _ => builder
+            .method(Method::POST)
+            .uri("/v1/servers")
+            .header(header::CONTENT_TYPE, "text/plain")
+            .body(Body::from(body)),
     };
     request.ok()
 }

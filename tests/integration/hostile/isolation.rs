@@ -60,7 +60,14 @@ fn entry_routes(token: &[u8]) -> Vec<Route> {
 }
 
 /// Builds an API Gateway HTTP API (payload 2.0) event whose JWT authorizer verified `claims`.
-fn event(method: &str, path: &str, claims: &Value, language: &str, content_type: Option<&str>, body: &[u8]) -> Value {
+fn event(
+    method: &str,
+    path: &str,
+    claims: &Value,
+    language: &str,
+    content_type: Option<&str>,
+    body: &[u8],
+) -> Value {
     let mut headers = json!({"accept": "application/json", "accept-language": language, "host": "api.example.test"});
     if let Some(content_type) = content_type {
         headers["content-type"] = Value::String(content_type.to_owned());
@@ -95,10 +102,21 @@ fn claims(tenant: &str, role: &str) -> Value {
 
 /// Sends `event` through `app` as the Lambda runtime would; returns status and body bytes.
 async fn invoke(app: &Router, event: &Value) -> (u16, Vec<u8>) {
-    let request = lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event");
-    let response = app.clone().oneshot(request).await.expect("the router answers");
+    let request =
+        lambda_http::request::from_str(&event.to_string()).expect("a valid API Gateway event");
+    let response = app
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("the router answers");
     let status = response.status().as_u16();
-    let body = response.into_body().collect().await.expect("read the body").to_bytes().to_vec();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("read the body")
+        .to_bytes()
+        .to_vec();
     (status, body)
 }
 
@@ -107,11 +125,25 @@ async fn invoke(app: &Router, event: &Value) -> (u16, Vec<u8>) {
 async fn function_with_token() -> (Harness, Router, Vec<u8>) {
     let harness = Harness::start().await;
     let services = &harness.services;
-    services.create_server(&admin(), "tokyo", "Tokyo office").await.expect("create the entry");
-    let certificate = services.certificate(&admin(), "tokyo").await.expect("certificate").certificate_pem;
+    services
+        .create_server(&admin(), "tokyo", "Tokyo office")
+        .await
+        .expect("create the entry");
+    let certificate = services
+        .certificate(&admin(), "tokyo")
+        .await
+        .expect("certificate")
+        .certificate_pem;
     let first = harness.issue_token(&certificate, &[]).await;
     services
-        .upload_token(&admin(), "tokyo", deptoken_shared::usecases::UploadRequest { file: first.file, ..Default::default() })
+        .upload_token(
+            &admin(),
+            "tokyo",
+            deptoken_shared::usecases::UploadRequest {
+                file: first.file,
+                ..Default::default()
+            },
+        )
         .await
         .expect("upload the first token");
     harness.tick();
@@ -121,8 +153,15 @@ async fn function_with_token() -> (Harness, Router, Vec<u8>) {
 }
 
 async fn snapshot_with_view(harness: &Harness) -> (Snapshot, String) {
-    let view = harness.services.get_server(&admin(), "tokyo").await.expect("owner reads the entry");
-    (harness.snapshot("tokyo").await, serde_json::to_string(&view).expect("serialise the view"))
+    let view = harness
+        .services
+        .get_server(&admin(), "tokyo")
+        .await
+        .expect("owner reads the entry");
+    (
+        harness.snapshot("tokyo").await,
+        serde_json::to_string(&view).expect("serialise the view"),
+    )
 }
 
 #[tokio::test]
@@ -136,8 +175,22 @@ async fn isolation_other_tenant_sees_missing() {
     for language in ["ja", "en"] {
         for route in entry_routes(&token) {
             let content_type = route.content_type.as_deref();
-            let existing = event(route.method, &format!("/v1/servers/tokyo{}", route.suffix), &intruder, language, content_type, &route.body);
-            let missing = event(route.method, &format!("/v1/servers/nowhere{}", route.suffix), &intruder, language, content_type, &route.body);
+            let existing = event(
+                route.method,
+                &format!("/v1/servers/tokyo{}", route.suffix),
+                &intruder,
+                language,
+                content_type,
+                &route.body,
+            );
+            let missing = event(
+                route.method,
+                &format!("/v1/servers/nowhere{}", route.suffix),
+                &intruder,
+                language,
+                content_type,
+                &route.body,
+            );
 
             let for_existing = invoke(&app, &existing).await;
             let for_missing = invoke(&app, &missing).await;
@@ -145,16 +198,36 @@ async fn isolation_other_tenant_sees_missing() {
             let label = format!("{} ({language})", route.label);
             pairs += 1;
             leaks += usize::from(for_existing != for_missing);
-            assert_eq!(for_existing.0, 404, "{label}: {}", String::from_utf8_lossy(&for_existing.1));
-            assert_eq!(for_existing, for_missing, "{label}: status and body equal a missing entry's");
-            assert_eq!(snapshot_with_view(&harness).await, before, "{label}: owner's entry unchanged");
+            assert_eq!(
+                for_existing.0,
+                404,
+                "{label}: {}",
+                String::from_utf8_lossy(&for_existing.1)
+            );
+            assert_eq!(
+                for_existing, for_missing,
+                "{label}: status and body equal a missing entry's"
+            );
+            assert_eq!(
+                snapshot_with_view(&harness).await,
+                before,
+                "{label}: owner's entry unchanged"
+            );
         }
     }
-    let listed = invoke(&app, &event("GET", "/v1/servers", &intruder, "ja", None, b"")).await;
+    let listed = invoke(
+        &app,
+        &event("GET", "/v1/servers", &intruder, "ja", None, b""),
+    )
+    .await;
 
     eprintln!("hostile isolation: {pairs} route pairs, {leaks} leaks");
     assert_eq!(listed.0, 200);
-    assert_eq!(serde_json::from_slice::<Value>(&listed.1).ok(), Some(json!({"servers": []})), "the other tenant lists nothing");
+    assert_eq!(
+        serde_json::from_slice::<Value>(&listed.1).ok(),
+        Some(json!({"servers": []})),
+        "the other tenant lists nothing"
+    );
 }
 
 #[tokio::test]
@@ -164,12 +237,31 @@ async fn isolation_same_name_other_tenant_is_separate() {
     let before = snapshot_with_view(&harness).await;
     let body = br#"{"name":"tokyo","display_name":"Globex Tokyo"}"#;
 
-    let created = invoke(&app, &event("POST", "/v1/servers", &intruder, "ja", Some("application/json"), body)).await;
-    let deleted = invoke(&app, &event("DELETE", "/v1/servers/tokyo", &intruder, "ja", None, b"")).await;
+    let created = invoke(
+        &app,
+        &event(
+            "POST",
+            "/v1/servers",
+            &intruder,
+            "ja",
+            Some("application/json"),
+            body,
+        ),
+    )
+    .await;
+    let deleted = invoke(
+        &app,
+        &event("DELETE", "/v1/servers/tokyo", &intruder, "ja", None, b""),
+    )
+    .await;
 
     assert_eq!(created.0, 201, "{}", String::from_utf8_lossy(&created.1));
     assert_eq!(deleted.0, 204);
-    assert_eq!(snapshot_with_view(&harness).await, before, "acme's tokyo unchanged");
+    assert_eq!(
+        snapshot_with_view(&harness).await,
+        before,
+        "acme's tokyo unchanged"
+    );
 }
 
 #[tokio::test]
@@ -182,25 +274,73 @@ async fn isolation_reader_cannot_write() {
         body: br#"{"name":"osaka","display_name":"Osaka"}"#.to_vec(),
         ..route("create entry", "POST", "")
     };
-    let writes: Vec<Route> = entry_routes(&token).into_iter().filter(|r| r.method != "GET").chain([create]).collect();
+    let writes: Vec<Route> = entry_routes(&token)
+        .into_iter()
+        .filter(|r| r.method != "GET")
+        .chain([create])
+        .collect();
 
     let mut rejected = 0;
     for route in &writes {
-        let path = if route.label == "create entry" { "/v1/servers".to_owned() } else { format!("/v1/servers/tokyo{}", route.suffix) };
+        let path = if route.label == "create entry" {
+            "/v1/servers".to_owned()
+        } else {
+            format!("/v1/servers/tokyo{}", route.suffix)
+        };
 
-        let (status, body) = invoke(&app, &event(route.method, &path, &reader, "ja", route.content_type.as_deref(), &route.body)).await;
+        let (status, body) = invoke(
+            &app,
+            &event(
+                route.method,
+                &path,
+                &reader,
+                "ja",
+                route.content_type.as_deref(),
+                &route.body,
+            ),
+        )
+        .await;
 
-        let code = serde_json::from_slice::<Value>(&body).ok().map(|v| v["error"]["code"].clone());
+        let code = serde_json::from_slice::<Value>(&body)
+            .ok()
+            .map(|v| v["error"]["code"].clone());
         rejected += usize::from(status == 403);
-        assert_eq!(status, 403, "{}: {}", route.label, String::from_utf8_lossy(&body));
+        assert_eq!(
+            status,
+            403,
+            "{}: {}",
+            route.label,
+            String::from_utf8_lossy(&body)
+        );
         assert_eq!(code, Some(json!("forbidden")), "{}", route.label);
-        assert_eq!(snapshot_with_view(&harness).await, before, "{}: entry unchanged", route.label);
+        assert_eq!(
+            snapshot_with_view(&harness).await,
+            before,
+            "{}: entry unchanged",
+            route.label
+        );
     }
-    let read = invoke(&app, &event("GET", "/v1/servers/tokyo", &reader, "ja", None, b"")).await;
+    let read = invoke(
+        &app,
+        &event("GET", "/v1/servers/tokyo", &reader, "ja", None, b""),
+    )
+    .await;
 
-    eprintln!("hostile isolation: reader rejected on {rejected} of {} write routes", writes.len());
+    eprintln!(
+        "hostile isolation: reader rejected on {rejected} of {} write routes",
+        writes.len()
+    );
     assert_eq!(read.0, 200, "a reader reads");
-    assert!(harness.services.list_servers(&admin()).await.expect("list").len() == 1, "no entry created");
+    assert!(
+        harness
+            .services
+            .list_servers(&admin())
+            .await
+            .expect("list")
+            .len()
+            == 1,
+        "no entry created"
+    );
 }
 
 /// The `/v1/subscribers` routes: another tenant's recipient id gets the response of a missing
@@ -209,34 +349,105 @@ async fn isolation_reader_cannot_write() {
 async fn isolation_subscribers_by_id() {
     let harness = Harness::start().await;
     let directory = deptoken_shared::usecases::SubscriberDirectory::new(harness.store.clone());
-    let app = deptoken_api::router_with_subscribers(harness.services.clone(), deptoken_api::IdentitySource::JwtClaims, directory);
+    let app = deptoken_api::router_with_subscribers(
+        harness.services.clone(),
+        deptoken_api::IdentitySource::JwtClaims,
+        directory,
+    );
     let owner = claims("acme", "admin");
     let intruder = claims("globex", "admin");
     let reader = claims("acme", "reader");
     let body = br#"{"protocol":"email","endpoint":"ops@acme.example"}"#;
-    let added = invoke(&app, &event("POST", "/v1/subscribers", &owner, "ja", Some("application/json"), body)).await;
-    let id = serde_json::from_slice::<Value>(&added.1).ok().and_then(|v| v["id"].as_str().map(str::to_owned)).expect("a subscriber id");
+    let added = invoke(
+        &app,
+        &event(
+            "POST",
+            "/v1/subscribers",
+            &owner,
+            "ja",
+            Some("application/json"),
+            body,
+        ),
+    )
+    .await;
+    let id = serde_json::from_slice::<Value>(&added.1)
+        .ok()
+        .and_then(|v| v["id"].as_str().map(str::to_owned))
+        .expect("a subscriber id");
     let list = |who: &Value| event("GET", "/v1/subscribers", who, "ja", None, b"");
     let before = invoke(&app, &list(&owner)).await;
 
     let mut pairs = 0;
     let mut leaks = 0;
     for language in ["ja", "en"] {
-        let for_existing = invoke(&app, &event("DELETE", &format!("/v1/subscribers/{id}"), &intruder, language, None, b"")).await;
-        let for_missing = invoke(&app, &event("DELETE", "/v1/subscribers/0000-missing", &intruder, language, None, b"")).await;
+        let for_existing = invoke(
+            &app,
+            &event(
+                "DELETE",
+                &format!("/v1/subscribers/{id}"),
+                &intruder,
+                language,
+                None,
+                b"",
+            ),
+        )
+        .await;
+        let for_missing = invoke(
+            &app,
+            &event(
+                "DELETE",
+                "/v1/subscribers/0000-missing",
+                &intruder,
+                language,
+                None,
+                b"",
+            ),
+        )
+        .await;
         pairs += 1;
         leaks += usize::from(for_existing != for_missing);
         assert_eq!(for_existing.0, 404, "{language}");
-        assert_eq!(for_existing, for_missing, "{language}: status and body equal a missing id's");
+        assert_eq!(
+            for_existing, for_missing,
+            "{language}: status and body equal a missing id's"
+        );
     }
     let intruder_list = invoke(&app, &list(&intruder)).await;
-    let reader_add = invoke(&app, &event("POST", "/v1/subscribers", &reader, "ja", Some("application/json"), br#"{"protocol":"sms","endpoint":"+819012345678"}"#)).await;
-    let reader_remove = invoke(&app, &event("DELETE", &format!("/v1/subscribers/{id}"), &reader, "ja", None, b"")).await;
+    let reader_add = invoke(
+        &app,
+        &event(
+            "POST",
+            "/v1/subscribers",
+            &reader,
+            "ja",
+            Some("application/json"),
+            br#"{"protocol":"sms","endpoint":"+819012345678"}"#,
+        ),
+    )
+    .await;
+    let reader_remove = invoke(
+        &app,
+        &event(
+            "DELETE",
+            &format!("/v1/subscribers/{id}"),
+            &reader,
+            "ja",
+            None,
+            b"",
+        ),
+    )
+    .await;
     let after = invoke(&app, &list(&owner)).await;
 
-    eprintln!("hostile isolation: subscribers: {pairs} id pairs, {leaks} leaks, reader add {} remove {}", reader_add.0, reader_remove.0);
+    eprintln!(
+        "hostile isolation: subscribers: {pairs} id pairs, {leaks} leaks, reader add {} remove {}",
+        reader_add.0, reader_remove.0
+    );
     assert_eq!(added.0, 201, "{}", String::from_utf8_lossy(&added.1));
-    assert_eq!(serde_json::from_slice::<Value>(&intruder_list.1).ok(), Some(json!({"subscribers": []})));
+    assert_eq!(
+        serde_json::from_slice::<Value>(&intruder_list.1).ok(),
+        Some(json!({"subscribers": []}))
+    );
     assert_eq!(reader_add.0, 403);
     assert_eq!(reader_remove.0, 403);
     assert_eq!(after, before, "the owner's recipients unchanged");

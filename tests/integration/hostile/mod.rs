@@ -42,20 +42,41 @@ impl Answer {
 
     /// Returns the `error.code` of an error body, or `""`.
     pub fn error_code(&self) -> String {
-        self.json()["error"]["code"].as_str().unwrap_or("").to_owned()
+        self.json()["error"]["code"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
     }
 }
 
 pub async fn send(app: &Router, request: Request<Body>) -> Answer {
-    let response = app.clone().oneshot(request).await.expect("the router answers");
+    let response = app
+        .clone()
+        .oneshot(request)
+        .await
+        .expect("the router answers");
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response.into_body().collect().await.expect("read the body").to_bytes().to_vec();
-    Answer { status, headers, body }
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("read the body")
+        .to_bytes()
+        .to_vec();
+    Answer {
+        status,
+        headers,
+        body,
+    }
 }
 
 pub fn empty_request(method: Method, uri: &str) -> Request<Body> {
-    Request::builder().method(method).uri(uri).body(Body::empty()).expect("request")
+    Request::builder()
+        .method(method)
+        .uri(uri)
+        .body(Body::empty())
+        .expect("request")
 }
 
 pub fn json_request(method: Method, uri: &str, body: &Value) -> Request<Body> {
@@ -75,8 +96,17 @@ pub const BOUNDARY: &str = "hostile-boundary";
 pub fn multipart_body(parts: &[(&str, &[u8])]) -> Vec<u8> {
     let mut body = Vec::new();
     for (name, value) in parts {
-        let filename = if *name == "file" { "; filename=\"tokyo_smime.p7m\"" } else { "" };
-        body.extend_from_slice(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"{filename}\r\n\r\n").as_bytes());
+        let filename = if *name == "file" {
+            "; filename=\"tokyo_smime.p7m\""
+        } else {
+            ""
+        };
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"{filename}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
         body.extend_from_slice(value);
         body.extend_from_slice(b"\r\n");
     }
@@ -91,9 +121,21 @@ pub fn admin_app(harness: &Harness) -> Router {
 
 /// Creates entry `name` through `app` and returns its certificate PEM.
 pub async fn create_entry(app: &Router, name: &str) -> String {
-    let created = send(app, json_request(Method::POST, "/v1/servers", &json!({"name": name, "display_name": format!("{name} office")}))).await;
+    let created = send(
+        app,
+        json_request(
+            Method::POST,
+            "/v1/servers",
+            &json!({"name": name, "display_name": format!("{name} office")}),
+        ),
+    )
+    .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
-    let certificate = send(app, empty_request(Method::GET, &format!("/v1/servers/{name}/certificate"))).await;
+    let certificate = send(
+        app,
+        empty_request(Method::GET, &format!("/v1/servers/{name}/certificate")),
+    )
+    .await;
     certificate.text()
 }
 
@@ -101,7 +143,15 @@ pub async fn create_entry(app: &Router, name: &str) -> String {
 pub async fn entry_with_token(harness: &Harness, app: &Router, name: &str) -> String {
     let certificate = create_entry(app, name).await;
     let token = harness.issue_token(&certificate, &[]).await;
-    let uploaded = send(app, raw_upload(&format!("/v1/servers/{name}/token"), "application/pkcs7-mime", token.file)).await;
+    let uploaded = send(
+        app,
+        raw_upload(
+            &format!("/v1/servers/{name}/token"),
+            "application/pkcs7-mime",
+            token.file,
+        ),
+    )
+    .await;
     assert_eq!(uploaded.status, StatusCode::OK, "{}", uploaded.text());
     harness.tick();
     certificate
@@ -118,7 +168,10 @@ pub fn raw_upload(uri: &str, content_type: &str, body: Vec<u8>) -> Request<Body>
 
 /// Returns the DER bytes of a PEM block's body.
 pub fn pem_to_der(pem: &str) -> Vec<u8> {
-    let body: String = pem.lines().filter(|line| !line.starts_with("-----")).collect();
+    let body: String = pem
+        .lines()
+        .filter(|line| !line.starts_with("-----"))
+        .collect();
     BASE64.decode(body.trim()).expect("PEM base64")
 }
 
@@ -137,7 +190,12 @@ pub fn der_to_pem(label: &str, der: &[u8]) -> String {
 /// Returns the DER of the CMS object inside an S/MIME token file.
 pub fn smime_der(token: &[u8]) -> Vec<u8> {
     let text = String::from_utf8_lossy(token);
-    let body: String = text.split_once("\n\n").map(|(_, body)| body).unwrap_or("").split_whitespace().collect();
+    let body: String = text
+        .split_once("\n\n")
+        .map(|(_, body)| body)
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
     BASE64.decode(body).expect("token base64")
 }
 
@@ -172,7 +230,9 @@ pub fn openssl_token(certificate_pem: &str, content: &[u8]) -> Option<Vec<u8>> {
     std::fs::write(&input, content).expect("write the content");
 
     let status = Command::new("openssl")
-        .args(["cms", "-encrypt", "-binary", "-aes128", "-stream", "-outform", "DER", "-in"])
+        .args([
+            "cms", "-encrypt", "-binary", "-aes128", "-stream", "-outform", "DER", "-in",
+        ])
         .arg(&input)
         .arg("-out")
         .arg(&output)
@@ -184,7 +244,9 @@ pub fn openssl_token(certificate_pem: &str, content: &[u8]) -> Option<Vec<u8>> {
         eprintln!("SKIPPED: openssl cms -encrypt failed");
         return None;
     }
-    Some(smime_of(&std::fs::read(&output).expect("read the OpenSSL token")))
+    Some(smime_of(
+        &std::fs::read(&output).expect("read the OpenSSL token"),
+    ))
 }
 
 /// A store whose writes run one at a time while reads run freely.
@@ -218,39 +280,73 @@ mod serialized {
 
     #[async_trait]
     impl Store for SerializedWrites {
-        async fn get_server(&self, tenant: &TenantId, name: &ServerName) -> Result<Option<ServerRecord>, StoreError> {
+        async fn get_server(
+            &self,
+            tenant: &TenantId,
+            name: &ServerName,
+        ) -> Result<Option<ServerRecord>, StoreError> {
             self.inner.get_server(tenant, name).await
         }
         async fn list_servers(&self, tenant: &TenantId) -> Result<Vec<ServerRecord>, StoreError> {
             self.inner.list_servers(tenant).await
         }
-        async fn create_server(&self, server: &ServerRecord, first_key: &KeyRecord) -> Result<(), StoreError> {
+        async fn create_server(
+            &self,
+            server: &ServerRecord,
+            first_key: &KeyRecord,
+        ) -> Result<(), StoreError> {
             let _write = self.lock.lock().await;
             self.inner.create_server(server, first_key).await
         }
-        async fn update_server(&self, server: &ServerRecord, expected_version: u64) -> Result<(), StoreError> {
+        async fn update_server(
+            &self,
+            server: &ServerRecord,
+            expected_version: u64,
+        ) -> Result<(), StoreError> {
             let _write = self.lock.lock().await;
             self.inner.update_server(server, expected_version).await
         }
-        async fn commit_upload(&self, server: &ServerRecord, expected_version: u64, history: &UploadRecord, key_changes: &[KeyRecord]) -> Result<(), StoreError> {
+        async fn commit_upload(
+            &self,
+            server: &ServerRecord,
+            expected_version: u64,
+            history: &UploadRecord,
+            key_changes: &[KeyRecord],
+        ) -> Result<(), StoreError> {
             let _write = self.lock.lock().await;
-            self.inner.commit_upload(server, expected_version, history, key_changes).await
+            self.inner
+                .commit_upload(server, expected_version, history, key_changes)
+                .await
         }
-        async fn delete_server(&self, tenant: &TenantId, name: &ServerName) -> Result<(), StoreError> {
+        async fn delete_server(
+            &self,
+            tenant: &TenantId,
+            name: &ServerName,
+        ) -> Result<(), StoreError> {
             let _write = self.lock.lock().await;
             self.inner.delete_server(tenant, name).await
         }
-        async fn list_history(&self, tenant: &TenantId, name: &ServerName) -> Result<Vec<UploadRecord>, StoreError> {
+        async fn list_history(
+            &self,
+            tenant: &TenantId,
+            name: &ServerName,
+        ) -> Result<Vec<UploadRecord>, StoreError> {
             self.inner.list_history(tenant, name).await
         }
         async fn list_keys(&self, tenant: &TenantId) -> Result<Vec<KeyRecord>, StoreError> {
             self.inner.list_keys(tenant).await
         }
-        async fn put_key(&self, key: &KeyRecord, expected_version: Option<u64>) -> Result<(), StoreError> {
+        async fn put_key(
+            &self,
+            key: &KeyRecord,
+            expected_version: Option<u64>,
+        ) -> Result<(), StoreError> {
             let _write = self.lock.lock().await;
             self.inner.put_key(key, expected_version).await
         }
-        async fn list_all_servers(&self) -> Result<Vec<Result<ServerRecord, StoreError>>, StoreError> {
+        async fn list_all_servers(
+            &self,
+        ) -> Result<Vec<Result<ServerRecord, StoreError>>, StoreError> {
             self.inner.list_all_servers().await
         }
     }
