@@ -1,8 +1,8 @@
 //! The notifier function against moto server. Stream batches follow the fixture's record
 //! shape, with images read raw from the table. A record that fails is the only one reported,
 //! and a redelivered batch sends nothing twice. The messages SNS delivers are read back
-//! through SQS subscriptions with the tenant filter, and from moto's record of each
-//! publication. Then the renewal cycle runs through all three Lambda handlers: upload, sweep
+//! through SQS subscriptions with the tenant filter, and the e-mail and SMS texts from the
+//! notifier's Publish requests. Then the renewal cycle runs through all three Lambda handlers: upload, sweep
 //! and notifier.
 
 use std::collections::HashSet;
@@ -81,19 +81,24 @@ async fn notifier_reports_only_failed_record() {
     let response = notifier::handle(stream_event(&records), &services).await.expect("the batch is processed");
 
     let envelopes = acme_queue.take_all().await;
-    let sent = deployment.sent_notifications().await;
+    let published = deployment.published.requests();
     assert_eq!(failed_sequence_numbers(&response), std::slice::from_ref(&broken_sequence));
+    assert_eq!(published.len(), 2, "{published:?}");
     assert_eq!(envelopes.len(), 2, "{envelopes:?}");
     assert_eq!(globex_queue.take_all().await.len(), 0, "the filter policy keeps acme's messages from globex");
     for envelope in &envelopes {
-        let published = sent.iter().find(|s| s.message_id == envelope.message_id).expect("moto recorded the message");
-        let sms = published.message["sms"].as_str().unwrap_or_default();
+        let request = published
+            .iter()
+            .find(|request| request.message["default"].as_str() == Some(envelope.message.as_str()))
+            .expect("the delivered message was published");
+        let sms = request.message["sms"].as_str().unwrap_or_default();
         assert_eq!(envelope.attributes.get("tenant_id").map(String::as_str), Some(TENANT));
         assert_eq!(envelope.attributes.get("severity").map(String::as_str), Some("info"));
         assert!(envelope.subject.starts_with("【お知らせ】DEPサーバートークンを更新しました"), "{}", envelope.subject);
-        assert_eq!(published.attributes, envelope.attributes, "SNS delivered the published attributes");
-        assert_eq!(published.subject, envelope.subject);
-        assert_eq!(published.message["email"].as_str(), Some(envelope.message.as_str()), "default is the e-mail text");
+        assert_eq!(request.attributes, envelope.attributes, "SNS delivered the published attributes");
+        assert_eq!(request.subject, envelope.subject);
+        assert_eq!(request.message_structure, "json");
+        assert_eq!(request.message["email"].as_str(), Some(envelope.message.as_str()), "e-mail gets the full text");
         assert!(envelope.message.contains("オフィス"), "{}", envelope.message);
         assert!(envelope.message.contains("https://portal.example.com/dep-tokens"), "{}", envelope.message);
         assert!(!sms.is_empty(), "an SMS text");
@@ -111,7 +116,7 @@ async fn notifier_reports_only_failed_record() {
     assert_eq!(marks.len(), 2, "marking each stage is one more change of the entry");
     assert!(failed_sequence_numbers(&after_marks).is_empty());
     assert_eq!(acme_queue.take_all().await.len(), 0, "nothing is sent twice");
-    assert_eq!(deployment.sent_notifications().await.len(), sent.len());
+    assert_eq!(deployment.published.requests().len(), 2, "nothing is published twice");
 }
 
 #[tokio::test]
@@ -263,11 +268,11 @@ async fn renewal_cycle_through_lambdas() {
     let fourth_sweep = expiry_sweep::handle(&schedule, &sweep).await.expect("the sweep after the renewal");
     let after_fourth_sweep = deliver(&deployment, &mut tap, &notifier, &queue).await;
 
-    let all_subjects: HashSet<String> = deployment.sent_notifications().await.into_iter().map(|sent| sent.subject).collect();
+    let all_subjects: HashSet<String> = deployment.published.requests().into_iter().map(|request| request.subject).collect();
     assert_eq!(renewed.status, 200, "{}", String::from_utf8_lossy(&renewed.body));
     assert_eq!(subjects(&after_renewal), ["【お知らせ】DEPサーバートークンを更新しました（東京オフィス）"]);
     assert_eq!(fourth_sweep.statuses.ok, 1, "{fourth_sweep:?}");
     assert!(after_fourth_sweep.is_empty(), "{after_fourth_sweep:?}");
     assert_eq!(all_subjects.len(), 3, "renewed, 60 days and rejected, each sent once per token: {all_subjects:?}");
-    assert_eq!(deployment.sent_notifications().await.len(), 4);
+    assert_eq!(deployment.published.requests().len(), 4);
 }
