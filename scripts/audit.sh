@@ -4,10 +4,10 @@
 # - cargo-audit's RustSec advisory check, when an advisory database is on this machine.
 #
 # The RustSec advisory database is a git repository that cargo-audit clones from GitHub. This
-# machine and CI reach only the package registries, and no crates.io, PyPI or npm package
-# ships the database, so the advisory check is skipped with that reason unless a copy exists
-# at $DEPTOKEN_ADVISORY_DB (default ~/.cargo/advisory-db). cargo-audit is installed only then,
-# because without a database it has nothing to check.
+# machine and CI reach only the package registries, and no PyPI or npm package ships the
+# database (their package lists were searched). So the advisory check is skipped with that
+# reason unless a copy exists at $DEPTOKEN_ADVISORY_DB (default ~/.cargo/advisory-db).
+# cargo-audit is installed only then, because without a database it has nothing to check.
 #
 # Usage: scripts/audit.sh
 set -euo pipefail
