@@ -41,11 +41,13 @@ pub enum ErrorCode {
     Conflict,
     Unauthorized,
     Forbidden,
+    /// DynamoDB, KMS or SNS throttled the request; nothing was changed.
+    ServiceBusy,
     InternalError,
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 28] = [
+    pub const ALL: [ErrorCode; 29] = [
         ErrorCode::NotAToken,
         ErrorCode::CertificateNotToken,
         ErrorCode::MalformedToken,
@@ -73,6 +75,7 @@ impl ErrorCode {
         ErrorCode::Conflict,
         ErrorCode::Unauthorized,
         ErrorCode::Forbidden,
+        ErrorCode::ServiceBusy,
         ErrorCode::InternalError,
     ];
 
@@ -106,12 +109,13 @@ impl ErrorCode {
             ErrorCode::Conflict => "conflict",
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::Forbidden => "forbidden",
+            ErrorCode::ServiceBusy => "service_busy",
             ErrorCode::InternalError => "internal_error",
         }
     }
 
     /// The HTTP status this code is answered with. Bad input is 4xx; Apple being unreachable
-    /// is 502 or 503; only our own bugs are 500.
+    /// is 502 or 503, and so is our own back end throttling us; only our own bugs are 500.
     pub fn http_status(self) -> u16 {
         match self {
             ErrorCode::NotAToken
@@ -137,14 +141,17 @@ impl ErrorCode {
             ErrorCode::Unauthorized => 401,
             ErrorCode::Forbidden => 403,
             ErrorCode::AppleUnavailable | ErrorCode::AppleProtocolError => 502,
-            ErrorCode::AppleRateLimited => 503,
+            ErrorCode::AppleRateLimited | ErrorCode::ServiceBusy => 503,
             ErrorCode::InternalError => 500,
         }
     }
 
     /// Whether the caller should retry later (the answer then carries `Retry-After`).
     pub fn is_transient(self) -> bool {
-        matches!(self, ErrorCode::AppleUnavailable | ErrorCode::AppleRateLimited)
+        matches!(
+            self,
+            ErrorCode::AppleUnavailable | ErrorCode::AppleRateLimited | ErrorCode::ServiceBusy
+        )
     }
 }
 

@@ -234,6 +234,10 @@ fn japanese(code: ErrorCode, detail: Option<&ErrorDetail>, tz: Tz) -> (String, S
             "この操作を行う権限がありません。".to_owned(),
             "管理者の権限を持つユーザーで操作してください。".to_owned(),
         ),
+        ErrorCode::ServiceBusy => (
+            "サービスが混み合っているため、処理できませんでした。何も変更していません。".to_owned(),
+            format!("{} 秒以上待ってから、もう一度お試しください。", retry_seconds(detail)),
+        ),
         ErrorCode::InternalError => (
             "サービス内部でエラーが発生しました。".to_owned(),
             format!("{JA_RETRY_LATER}{JA_CONTACT_OPERATOR}"),
@@ -384,6 +388,10 @@ fn english(code: ErrorCode, detail: Option<&ErrorDetail>, tz: Tz) -> (String, St
         ErrorCode::Forbidden => (
             "You are not allowed to do this.".to_owned(),
             "Ask a user with administrator rights to do it.".to_owned(),
+        ),
+        ErrorCode::ServiceBusy => (
+            "The service is busy and could not process the request. Nothing was changed.".to_owned(),
+            format!("Wait at least {} seconds and try again.", retry_seconds(detail)),
         ),
         ErrorCode::InternalError => (
             "An internal error occurred in the service.".to_owned(),

@@ -7,7 +7,7 @@ use crate::error::{AppError, ErrorCode, ErrorDetail};
 use crate::ports::{SubscriberError, Subscribers};
 use crate::subscriber::{Contact, Subscriber, SubscriberId};
 
-use super::failure::cause_chain;
+use super::failure::{cause_chain, service_busy};
 
 /// The recipient management of the API. Reading needs any caller of the tenant; adding and
 /// removing need a caller who may write. Every call is scoped by the caller's tenant.
@@ -78,7 +78,11 @@ fn from_subscribers(error: SubscriberError, operation: &'static str, tenant: &Te
             tracing::info!(operation, %tenant, reason, "the delivery service rejected the address");
             AppError::with_detail(ErrorCode::InvalidRequest, ErrorDetail::InvalidField { field: "endpoint".to_owned() })
         }
-        SubscriberError::Throttled | SubscriberError::Unavailable(_) => {
+        SubscriberError::Throttled => {
+            tracing::warn!(operation, %tenant, "subscriber directory throttled the request");
+            service_busy()
+        }
+        SubscriberError::Unavailable(_) => {
             tracing::error!(operation, %tenant, error = %cause_chain(&error), "subscriber directory operation failed");
             AppError::new(ErrorCode::InternalError)
         }
@@ -196,7 +200,7 @@ mod tests {
             ("not found", || Err(SubscriberError::NotFound), ErrorCode::NotFound),
             ("already exists", || Err(SubscriberError::AlreadyExists), ErrorCode::AlreadyExists),
             ("rejected", || Err(SubscriberError::Rejected("unsupported country".into())), ErrorCode::InvalidRequest),
-            ("throttled", || Err(SubscriberError::Throttled), ErrorCode::InternalError),
+            ("throttled", || Err(SubscriberError::Throttled), ErrorCode::ServiceBusy),
             (
                 "unavailable",
                 || Err(SubscriberError::Unavailable("connection reset".into())),

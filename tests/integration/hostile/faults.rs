@@ -1,7 +1,8 @@
 //! Injected faults: Apple returning 429 or 503 or timing out, connections reset by the peer,
-//! conditional-write conflicts in SQLite and DynamoDB, a missing KMS key, an unreachable KMS
-//! endpoint and a notifier that fails. Every fault must leave the stored token as it was, and a
-//! notification is neither lost nor sent twice. Each test prints injected and survived counts.
+//! conditional-write conflicts in SQLite and DynamoDB, store throttling, a missing KMS key, an
+//! unreachable KMS endpoint, a notifier that fails and SNS Publish failing. Every fault must
+//! leave the stored token as it was, and a notification is neither lost nor sent twice. Each
+//! test prints injected and survived counts.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -255,14 +256,16 @@ async fn faults_connection_reset_keeps_token() {
     );
 }
 
-/// A store that returns `Conflict` for the next `remaining` entry writes without writing, as
-/// a concurrent writer that won the race would cause.
-struct ConflictingStore {
+/// A store that returns `failure()` for the next `remaining` entry writes without writing:
+/// `Conflict` as a concurrent writer that won the race causes, `Throttled` as DynamoDB
+/// answers when it is over capacity.
+struct FailingStore {
     inner: Arc<dyn Store>,
     remaining: AtomicUsize,
+    failure: fn() -> StoreError,
 }
 
-impl ConflictingStore {
+impl FailingStore {
     fn take(&self) -> bool {
         self.remaining
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
@@ -271,7 +274,7 @@ impl ConflictingStore {
 }
 
 #[async_trait]
-impl Store for ConflictingStore {
+impl Store for FailingStore {
     async fn get_server(
         &self,
         tenant: &TenantId,
@@ -295,7 +298,7 @@ impl Store for ConflictingStore {
         expected_version: u64,
     ) -> Result<(), StoreError> {
         if self.take() {
-            return Err(StoreError::Conflict);
+            return Err((self.failure)());
         }
         self.inner.update_server(server, expected_version).await
     }
@@ -307,7 +310,7 @@ impl Store for ConflictingStore {
         key_changes: &[KeyRecord],
     ) -> Result<(), StoreError> {
         if self.take() {
-            return Err(StoreError::Conflict);
+            return Err((self.failure)());
         }
         self.inner
             .commit_upload(server, expected_version, history, key_changes)
@@ -338,13 +341,15 @@ impl Store for ConflictingStore {
     }
 }
 
-#[tokio::test]
-async fn faults_store_conflict_stores_nothing() {
+/// Makes five uploads and five checks of the entry `tokyo` each meet one failing store write,
+/// and returns how many failures were injected and how many left the entry unchanged.
+async fn store_failures_store_nothing(failure: fn() -> StoreError, expected: ErrorCode) -> (usize, usize) {
     let harness = Harness::start().await;
     let certificate = entry_with_token(&harness, &harness.services, "tokyo").await;
-    let store = Arc::new(ConflictingStore {
+    let store = Arc::new(FailingStore {
         inner: harness.store.clone(),
         remaining: AtomicUsize::new(0),
+        failure,
     });
     let services = Services {
         store: store.clone(),
@@ -365,11 +370,14 @@ async fn faults_store_conflict_stores_nothing() {
         injected += 1;
         let after = harness.snapshot("tokyo").await;
         survived += usize::from(after == before);
-        assert_eq!(
-            uploaded.err().map(|e| e.code),
-            Some(ErrorCode::Conflict),
-            "round {round}"
-        );
+        let error = uploaded.expect_err("the upload fails");
+        assert_eq!(error.code, expected, "round {round}");
+        if expected.is_transient() {
+            assert!(
+                error.retry_after().is_some_and(|seconds| seconds > 0),
+                "round {round}: a retry delay: {error:?}"
+            );
+        }
         assert_eq!(after, before, "round {round}: nothing stored");
         store.remaining.store(1, Ordering::SeqCst);
         let checked = services.check_token(&admin(), "tokyo").await;
@@ -377,16 +385,35 @@ async fn faults_store_conflict_stores_nothing() {
         survived += usize::from(harness.snapshot("tokyo").await == before);
         assert_eq!(
             checked.err().map(|e| e.code),
-            Some(ErrorCode::Conflict),
+            Some(expected),
             "check round {round}"
         );
         harness.tick();
     }
+    (injected, survived)
+}
+
+#[tokio::test]
+async fn faults_store_conflict_stores_nothing() {
+    let (injected, survived) =
+        store_failures_store_nothing(|| StoreError::Conflict, ErrorCode::Conflict).await;
 
     eprintln!(
         "hostile faults: SQLite conditional conflicts: {injected} injected, {survived} survived"
     );
     assert_eq!(survived, injected);
+}
+
+/// Throttling is answered `503 service_busy` with `Retry-After`, not `500`, so that the
+/// portal and API clients retry, and nothing is stored.
+#[tokio::test]
+async fn faults_store_throttling_stores_nothing() {
+    let (injected, survived) =
+        store_failures_store_nothing(|| StoreError::Throttled, ErrorCode::ServiceBusy).await;
+
+    eprintln!("hostile faults: store throttling: {injected} injected, {survived} survived");
+    assert_eq!(survived, injected);
+    assert_eq!(ErrorCode::ServiceBusy.http_status(), 503);
 }
 
 /// A notifier that fails its first `failures` publishes, then delivers to the inner one.
@@ -589,4 +616,86 @@ async fn faults_aws_conflicts_and_kms_failures() {
         resets.load(Ordering::SeqCst)
     );
     assert_eq!(survived, injected);
+}
+
+/// Counts the messages moto's SNS accepted for `topic_arn`, from moto's state dump.
+async fn sns_sent_count(endpoint: &str, topic_arn: &str) -> usize {
+    let state: serde_json::Value = reqwest::get(format!("{endpoint}/moto-api/data.json"))
+        .await
+        .expect("reach moto")
+        .json()
+        .await
+        .expect("moto state JSON");
+    let topics = state["sns"]["Topic"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    topics
+        .iter()
+        .find(|topic| topic["arn"] == topic_arn)
+        .and_then(|topic| topic["sent_notifications"].as_array().map(Vec::len))
+        .unwrap_or(0)
+}
+
+/// SNS Publish failing (a topic that does not exist) for the confirmation of an upload and for
+/// two sweeps, then succeeding: the message is sent exactly once, and the entry keeps its token.
+#[tokio::test]
+async fn faults_sns_publish_failures_send_once() {
+    let Some(moto) = Moto::connect().await else {
+        return;
+    };
+    let endpoint = crate::support::moto::moto_endpoint().expect("moto endpoint");
+    let harness = Harness::start().await;
+    let sns = aws_sdk_sns::Client::new(&moto.sdk_config);
+    let topic = sns
+        .create_topic()
+        .name(crate::support::moto::unique_name("deptoken-notify"))
+        .send()
+        .await
+        .expect("create a topic")
+        .topic_arn
+        .expect("topic ARN");
+    let missing_topic = "arn:aws:sns:us-east-1:123456789012:deptoken-missing-topic";
+    let failing = Services {
+        notifier: Arc::new(deptoken_aws::SnsNotifier::new(sns.clone(), missing_topic)),
+        ..(*harness.services).clone()
+    };
+    let working = Services {
+        notifier: Arc::new(deptoken_aws::SnsNotifier::new(sns, topic.clone())),
+        ..(*harness.services).clone()
+    };
+
+    entry_with_token(&harness, &failing, "tokyo").await;
+    let stored = harness.snapshot("tokyo").await;
+    let mut injected = 1;
+    for _ in 0..2 {
+        let swept = failing
+            .sweep_and_notify(&SweepOptions::default())
+            .await
+            .expect("sweep");
+        injected += swept.notifications.failed;
+        harness.tick();
+    }
+    let mut published = 0;
+    for _ in 0..3 {
+        let swept = working
+            .sweep_and_notify(&SweepOptions::default())
+            .await
+            .expect("sweep");
+        published += swept.notifications.published;
+        harness.tick();
+    }
+
+    let sent = sns_sent_count(&endpoint, &topic).await;
+    let after = harness.snapshot("tokyo").await;
+    let record = after.server.clone().expect("entry");
+    eprintln!(
+        "hostile faults: SNS publish: {injected} failures injected, {published} published after recovery, \
+         {sent} message on the topic, 0 lost, 0 duplicated"
+    );
+    assert_eq!(injected, 3, "the upload's and two sweeps' publishes failed");
+    assert_eq!(published, 1, "the pending confirmation is published once");
+    assert_eq!(sent, 1, "SNS received exactly one message");
+    assert_eq!(record.notified_stage, record.stage, "nothing left pending");
+    assert_eq!(token_of(&after), token_of(&stored), "the token is kept");
 }
