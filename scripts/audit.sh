@@ -18,6 +18,10 @@ if ! command -v cargo-deny >/dev/null 2>&1; then
     echo "==> installing cargo-deny"
     cargo install --locked cargo-deny
 fi
+# cargo-deny reads `cargo metadata`, which needs the sources of every crate in Cargo.lock,
+# those of other targets (Android, Windows, wasm) too; `cargo build` fetched only this one's.
+echo "==> cargo fetch --locked"
+cargo fetch --locked
 echo "==> cargo deny check licenses bans sources"
 cargo deny --offline --log-level error check licenses bans sources
 echo "licenses, bans and sources: ok"
