@@ -19,7 +19,7 @@ if ! command -v cargo-deny >/dev/null 2>&1; then
     cargo install --locked cargo-deny
 fi
 # cargo-deny reads `cargo metadata`, which needs the sources of every crate in Cargo.lock,
-# those of other targets (Android, Windows, wasm) too; `cargo build` fetched only this one's.
+# those of other targets (Android, Windows, wasm) too. `cargo build` fetched only this one's.
 echo "==> cargo fetch --locked"
 cargo fetch --locked
 echo "==> cargo deny check licenses bans sources"
