@@ -1,11 +1,14 @@
-// The admin portal: loads the message catalogue, fills the page frame, and shows one of three
-// views by path (a client-side router over the History API).
+// The admin portal: loads its configuration and the message catalogue, signs the user in when
+// the configuration asks for it, fills the page frame, and shows one of three views by path
+// (a client-side router over the History API).
 
+import * as auth from './lib/auth.js';
 import { h, replace } from './lib/dom.js';
 import { currentLanguage, loadCatalogue, savedLanguage, t } from './lib/i18n.js';
 import { renderDashboard } from './views/dashboard.js';
 import { renderRecipients } from './views/recipients.js';
 import { renderServer } from './views/server.js';
+import { renderConfigInvalid, renderSignedOut, renderSignInFailed, renderSigningIn } from './views/signin.js';
 
 const routes = [
   { pattern: /^\/$/, render: renderDashboard },
@@ -15,6 +18,8 @@ const routes = [
 
 const main = document.getElementById('main');
 let shownPath = null;
+/** A sign-in screen `(view) => void` shown in place of the routes, or null. */
+let signInScreen = null;
 
 /** Shows `path`, optionally with a message from the previous view (`flash`). */
 export function navigate(path, flash) {
@@ -28,6 +33,8 @@ async function show({ moveFocus }) {
   const route = routes.find((candidate) => candidate.pattern.test(path)) ?? routes[0];
   const params = path.match(route.pattern)?.slice(1).map(decodeURIComponent) ?? [];
   markCurrentLink(path);
+  document.getElementById('site-nav').hidden = signInScreen !== null;
+  document.getElementById('sign-out').hidden = signInScreen !== null || !auth.signInEnabled();
 
   // Each view renders into its own container, so that a view still loading when the user
   // moves on writes into a detached element instead of the new page.
@@ -36,7 +43,11 @@ async function show({ moveFocus }) {
   const context = { navigate, flash: history.state?.flash };
   // A flash message is shown once: a reload or a return through the history omits it.
   history.replaceState({}, '');
-  await route.render(view, params, context);
+  if (signInScreen) {
+    signInScreen(view);
+  } else {
+    await route.render(view, params, context);
+  }
   if (!main.contains(view)) {
     return;
   }
@@ -90,11 +101,65 @@ function interceptLinks(event) {
   navigate(link.getAttribute('href'));
 }
 
+/** Shows a sign-in screen in place of the routes until the next sign-in. */
+async function showSignInScreen(screen) {
+  signInScreen = screen;
+  await show({ moveFocus: true });
+}
+
+/** Goes to the identity provider, or shows why that failed. */
+async function startSignIn() {
+  await showSignInScreen(renderSigningIn);
+  try {
+    await auth.signIn();
+  } catch (error) {
+    console.error(error.message);
+    await showSignInScreen((view) => renderSignInFailed(view, error.detail ?? 'unexpected', startSignIn));
+  }
+}
+
+function signOut() {
+  if (!auth.signOut()) {
+    showSignInScreen((view) => renderSignedOut(view, startSignIn));
+  }
+}
+
+/**
+ * Reads the configuration and, on the identity provider's redirect back, completes the
+ * sign-in. Returns the problem to show: `{config: true}`, `{signIn: detail}`, or null.
+ */
+async function prepareSignIn() {
+  try {
+    await auth.loadConfig();
+  } catch (error) {
+    console.error(error.message);
+    return { config: true };
+  }
+  if (!auth.isCallback()) {
+    return null;
+  }
+  try {
+    await auth.completeSignIn();
+    return null;
+  } catch (error) {
+    console.error(error.message);
+    return { signIn: error.detail ?? 'unexpected' };
+  }
+}
+
 async function start() {
+  const problem = await prepareSignIn();
+  const mustSignIn = !problem && auth.signInEnabled() && !auth.currentToken();
+
   try {
     await loadCatalogue(savedLanguage());
   } catch (error) {
     console.error(error);
+    if (mustSignIn) {
+      // An API that guards the catalogue too still gets a signed-in user this way.
+      await auth.signIn().catch((signInError) => console.error(signInError.message));
+      return;
+    }
     document.getElementById('boot-status').hidden = true;
     document.getElementById('boot-failed').hidden = false;
     return;
@@ -103,12 +168,22 @@ async function start() {
   fillFrame();
   document.addEventListener('click', interceptLinks);
   document.getElementById('lang-switch').addEventListener('click', switchLanguage);
+  document.getElementById('sign-out').addEventListener('click', signOut);
   window.addEventListener('popstate', () => {
     // A fragment link (the skip link) also fires popstate; it changes no view.
     if (location.pathname !== shownPath) {
       show({ moveFocus: true });
     }
   });
+
+  if (problem?.config) {
+    signInScreen = renderConfigInvalid;
+  } else if (problem?.signIn) {
+    signInScreen = (view) => renderSignInFailed(view, problem.signIn, startSignIn);
+  } else if (mustSignIn) {
+    await startSignIn();
+    return;
+  }
   await show({ moveFocus: false });
   document.body.dataset.ready = 'true';
 }

@@ -3,7 +3,9 @@
 # the DEP simulator. Installs what is missing: Debian's chromium, Japanese fonts (for the
 # screenshots), node and npm with apt-get, and playwright-core with npm. Then builds deptoken
 # and starts `deptoken serve --simulator` on free loopback ports with a fresh data folder. It runs
-# tests/browser/portal.test.mjs with node's test runner and stops the server by its pid.
+# tests/browser/portal.test.mjs with node's test runner and stops the server by its pid. Then it
+# runs tests/browser/signin.test.mjs, which starts its own stand-in OpenID provider and a second
+# runner with --portal-config.
 #
 # Screenshots go to docs/screenshots/. Prints "N passed, N failed" as its last line.
 set -euo pipefail
@@ -30,8 +32,15 @@ fi
 
 echo "==> cargo build -p deptoken"
 cargo build -p deptoken --locked
+# cargo builds into CARGO_TARGET_DIR when it is set (relative to the repository root).
+target_dir=${CARGO_TARGET_DIR:-target}
+[[ $target_dir == /* ]] || target_dir="$root/$target_dir"
 
 work=$(mktemp -d)
+# A copy, so that a build of another checkout into a shared target folder cannot swap the
+# binary under the tests.
+deptoken_bin="$work/deptoken"
+cp "$target_dir/debug/deptoken" "$deptoken_bin"
 server_pid=
 stop_server() {
     if [[ -n $server_pid ]]; then
@@ -43,7 +52,7 @@ stop_server() {
 trap stop_server EXIT
 
 # Port 0 lets the runner and its simulator pick free ports; both addresses are printed.
-target/debug/deptoken serve --simulator --simulator-addr 127.0.0.1:0 --addr 127.0.0.1:0 \
+"$deptoken_bin" serve --simulator --simulator-addr 127.0.0.1:0 --addr 127.0.0.1:0 \
     --data-dir "$work/data" >"$work/stdout.log" 2>"$work/stderr.log" &
 server_pid=$!
 
@@ -65,8 +74,9 @@ echo "==> deptoken serve on $api_url, DEP simulator on $sim_url (pid $server_pid
 
 mkdir -p docs/screenshots
 set +e
-(cd tests/browser && DEPTOKEN_URL="$api_url" DEPTOKEN_SIM_URL="$sim_url" SCREENSHOT_DIR="$root/docs/screenshots" \
-    node --test --test-concurrency=1 --test-reporter=spec portal.test.mjs) | tee "$work/node-test.log"
+(cd tests/browser && DEPTOKEN_URL="$api_url" DEPTOKEN_SIM_URL="$sim_url" DEPTOKEN_BIN="$deptoken_bin" \
+    SCREENSHOT_DIR="$root/docs/screenshots" \
+    node --test --test-concurrency=1 --test-reporter=spec portal.test.mjs signin.test.mjs) | tee "$work/node-test.log"
 status=${PIPESTATUS[0]}
 set -e
 

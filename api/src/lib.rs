@@ -8,6 +8,7 @@
 mod error;
 mod identity;
 mod multipart;
+mod portal_config;
 mod routes;
 mod trace;
 
@@ -21,6 +22,7 @@ use deptoken_shared::usecases::{Services, SubscriberDirectory, SweepRunner};
 
 pub use error::ApiError;
 pub use identity::{Authenticated, IdentitySource};
+pub use portal_config::{PortalConfig, PortalConfigError, with_portal_config};
 /// The multipart upload parser, exposed for the fuzz targets only.
 #[doc(hidden)]
 pub use multipart::read_upload_form;

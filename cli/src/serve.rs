@@ -9,7 +9,7 @@ use anyhow::Context;
 use chrono::NaiveTime;
 use chrono_tz::Tz;
 use clap::{ArgAction, Args};
-use deptoken_api::IdentitySource;
+use deptoken_api::{IdentitySource, PortalConfig};
 use deptoken_embedded::{LocalKeyVault, OutboxNotifier, SqliteStore};
 use deptoken_shared::Lang;
 use deptoken_shared::clock::{Clock, SystemClock};
@@ -63,11 +63,19 @@ pub struct ServeArgs {
     /// Admin portal address linked from the e-mail texts (this runner's address when not given).
     #[arg(long)]
     portal_url: Option<String>,
+    /// JSON file served as the admin portal's /portal/config.json, to try the portal's sign-in
+    /// against an identity provider (docs/portal.md). The origin of its token endpoint (and of
+    /// its issuer, when the portal reads the endpoints from discovery) joins the portal's
+    /// Content-Security-Policy connect-src. The runner still ignores the Authorization header
+    /// and serves --tenant as an admin.
+    #[arg(long)]
+    portal_config: Option<PathBuf>,
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let tenant = TenantId::parse(&args.tenant)
         .map_err(|_| anyhow::anyhow!("invalid --tenant {:?}: use ASCII letters, digits, '-', '_' and '.'", args.tenant))?;
+    let portal_config = args.portal_config.as_deref().map(read_portal_config).transpose()?;
 
     let simulator = match args.simulator {
         true => Some(simulator::start_in_process(&args.simulator_addr.to_string()).await?),
@@ -115,6 +123,10 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         sweeper,
         subscribers,
     );
+    if let Some(config) = portal_config {
+        tracing::info!(connect_origins = ?config.connect_origins(), "serving the portal configuration");
+        app = deptoken_api::with_portal_config(app, config);
+    }
     if let Some(running) = &simulator {
         app = app.nest("/simulator", simulator::same_origin_routes(running));
     }
@@ -134,6 +146,12 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     daily.abort();
     tracing::info!("local runner stopped");
     Ok(())
+}
+
+/// Reads and checks the file of `--portal-config`.
+fn read_portal_config(path: &Path) -> anyhow::Result<PortalConfig> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read --portal-config {}", path.display()))?;
+    PortalConfig::from_json(&text).with_context(|| format!("invalid --portal-config {}", path.display()))
 }
 
 /// Wires the use cases on the SQLite store, the local key vault and the outbox under `dir`.

@@ -1,11 +1,10 @@
 // Calls to the deptoken HTTP API on this origin. Every call sends `Accept-Language`, so that
-// error messages come back in the language the portal shows.
-//
-// NOTE: no call sends credentials, because the local runner needs none. Behind API Gateway's
-// JWT authorizer every /v1 call (the catalogue too) needs a bearer token. This portal has no
-// sign-in yet, so it cannot send one.
+// error messages come back in the language the portal shows. When the portal signs users in
+// (lib/auth.js), every call also sends `Authorization: Bearer`. Without a valid token a call
+// starts the sign-in and never settles, because the page is about to unload.
 
-import { currentLanguage } from './i18n.js';
+import { authorizationHeader, currentToken, signIn, signInAgainAfterRejection, signInEnabled } from './auth.js';
+import { currentLanguage, errorText } from './i18n.js';
 
 /** An error response of the API: `code`, `message` and `action` as the API rendered them. */
 export class ApiError extends Error {
@@ -32,16 +31,71 @@ export async function request(method, path, body) {
     payload = JSON.stringify(body);
   }
 
-  const response = await fetch(path, { method, headers, body: payload });
+  const response = await send(path, { method, headers, body: payload });
   if (response.status === 204) {
     return null;
   }
   const data = await response.json().catch(() => null);
   if (!response.ok) {
-    const error = data?.error ?? {};
-    throw new ApiError(response.status, error.code ?? 'internal_error', error.message ?? `HTTP ${response.status}`, error.action ?? '');
+    throw errorOf(response, data);
   }
   return data;
+}
+
+/**
+ * Builds the ApiError of an error response. API Gateway's own 401 has no deptoken error body,
+ * so it gets the catalogue's text of `unauthorized`.
+ */
+function errorOf(response, data) {
+  const error = data?.error ?? {};
+  const code = error.code ?? (response.status === 401 ? 'unauthorized' : 'internal_error');
+  const known = error.message ? null : errorText(code);
+  return new ApiError(
+    response.status,
+    code,
+    error.message ?? known?.message ?? `HTTP ${response.status}`,
+    error.action ?? known?.action ?? '',
+  );
+}
+
+/** A promise that never settles, for a call whose page is navigating to the sign-in. */
+function whileLeaving() {
+  return new Promise(() => {});
+}
+
+/**
+ * Fetches `path` with the bearer token when the portal signs users in. Starts the sign-in
+ * when no valid token is held, or when the API rejects a token that is not fresh.
+ */
+async function send(path, init) {
+  if (!signInEnabled()) {
+    return fetch(path, init);
+  }
+  if (!currentToken()) {
+    await signIn();
+    return whileLeaving();
+  }
+
+  const response = await fetch(path, { ...init, headers: { ...init.headers, ...authorizationHeader() } });
+  if (response.status === 401 && (await signInAgainAfterRejection())) {
+    return whileLeaving();
+  }
+  return response;
+}
+
+/** Returns the file name of a `Content-Disposition: attachment; filename="…"` header, or null. */
+function fileNameOf(response) {
+  const disposition = response.headers.get('Content-Disposition') ?? '';
+  return disposition.match(/filename="([^"]+)"/)?.[1] ?? disposition.match(/filename=([^;\s]+)/)?.[1] ?? null;
+}
+
+/** Saves `blob` as a download named `fileName`. */
+export function saveBlob(blob, fileName) {
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(blob);
+  link.download = fileName;
+  link.click();
+  URL.revokeObjectURL(link.href);
 }
 
 export const api = {
@@ -53,6 +107,18 @@ export const api = {
   check: (name) => request('POST', `/v1/servers/${encodeURIComponent(name)}/check`),
   rotateKey: (name) => request('POST', `/v1/servers/${encodeURIComponent(name)}/certificate/rotate`),
   certificateUrl: (name) => `/v1/servers/${encodeURIComponent(name)}/certificate`,
+
+  /**
+   * Downloads the entry's certificate with the bearer token and saves it under the file name
+   * of the API's Content-Disposition. A plain link cannot send the token. Throws ApiError.
+   */
+  async saveCertificate(name) {
+    const response = await send(api.certificateUrl(name), { headers: { 'Accept-Language': currentLanguage() } });
+    if (!response.ok) {
+      throw errorOf(response, await response.json().catch(() => null));
+    }
+    saveBlob(await response.blob(), fileNameOf(response) ?? `${name}.pem`);
+  },
 
   /** Uploads a token file as multipart/form-data with `file`, `note` and, when confirmed, `confirm_server_change`. */
   uploadToken(name, file, note, confirmServerChange) {
@@ -76,7 +142,7 @@ export const api = {
    * download would return it. Resolves to the file as a Blob.
    */
   async issueSimulatorToken(name, serverName) {
-    const certificate = await fetch(api.certificateUrl(name), { headers: { 'Accept-Language': currentLanguage() } });
+    const certificate = await send(api.certificateUrl(name), { headers: { 'Accept-Language': currentLanguage() } });
     if (!certificate.ok) {
       throw new Error(`GET certificate returned ${certificate.status}`);
     }

@@ -1,5 +1,9 @@
 // The message catalogue served by `GET /v1/messages`: UI strings, status labels and error
-// texts in one language, plus the tenant's time zone for dates.
+// texts in one language, plus the tenant's time zone for dates. The catalogue needs no
+// sign-in: on AWS `GET /v1/messages` is public, so that the sign-in screens have their texts.
+// The bearer token goes along when one is held.
+
+import { authorizationHeader } from './auth.js';
 
 const STORAGE_KEY = 'deptoken.lang';
 const LANGUAGES = ['ja', 'en'];
@@ -18,7 +22,7 @@ export function savedLanguage() {
 
 /** Loads the catalogue of `lang`, remembers the choice and sets `<html lang>`. */
 export async function loadCatalogue(lang) {
-  const response = await fetch(`/v1/messages?lang=${lang}`, { headers: { 'Accept-Language': lang } });
+  const response = await fetch(`/v1/messages?lang=${lang}`, { headers: { 'Accept-Language': lang, ...authorizationHeader() } });
   if (!response.ok) {
     throw new Error(`GET /v1/messages returned ${response.status}`);
   }

@@ -1,7 +1,8 @@
 // The registration screen of one DEP server: the current token, the three renewal steps
 // (certificate, Apple Business Manager, upload), check and key rotation, and the history.
 
-import { api } from '../lib/api.js';
+import { api, saveBlob } from '../lib/api.js';
+import { signInEnabled } from '../lib/auth.js';
 import { append, confirmDialog, errorBlock, h, replace, statusBlock } from '../lib/dom.js';
 import { formatDate, formatDateTime, statusText, t } from '../lib/i18n.js';
 import { expiryCell, statusCell } from './dashboard.js';
@@ -76,7 +77,7 @@ function steps(page) {
       h('li', {},
         h('h3', {}, t('step1.title')),
         h('p', {}, t('step1.text')),
-        h('a', { className: 'button-link', href: api.certificateUrl(page.name), download: `${page.name}.pem` }, t('step1.link'))),
+        certificateLink(page)),
       h('li', {},
         h('h3', {}, t('step2.title')),
         h('p', {},
@@ -96,6 +97,29 @@ function steps(page) {
 }
 
 /**
+ * Builds the certificate download: a plain link, which with sign-in fetches the file with the
+ * bearer token instead, because a followed link cannot send it.
+ */
+function certificateLink(page) {
+  const result = h('div', { className: 'form-result', tabindex: '-1' });
+  const link = h('a', { className: 'button-link', href: api.certificateUrl(page.name), download: `${page.name}.pem` }, t('step1.link'));
+  link.addEventListener('click', async (event) => {
+    if (!signInEnabled()) {
+      return;
+    }
+    event.preventDefault();
+    replace(result);
+    try {
+      await api.saveCertificate(page.name);
+    } catch (error) {
+      replace(result, errorBlock(error, t('app.what_to_do'), t('app.load_failed')));
+      result.focus();
+    }
+  });
+  return [link, result];
+}
+
+/**
  * Shows, only when the local runner runs the DEP simulator, a button that downloads a token
  * file from the simulator in place of Apple Business Manager.
  */
@@ -111,9 +135,7 @@ async function showSimulatorStep(page) {
       const serverName = page.server.account?.server_name ?? page.server.display_name;
       const file = await api.issueSimulatorToken(page.name, serverName);
       const fileName = `${page.name}_smime.p7m`;
-      const link = h('a', { href: URL.createObjectURL(file), download: fileName });
-      link.click();
-      URL.revokeObjectURL(link.href);
+      saveBlob(file, fileName);
       replace(result, statusBlock(t('step2.sim_done', { file: fileName })));
     } catch (error) {
       console.error(error);

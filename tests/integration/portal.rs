@@ -104,6 +104,39 @@ async fn portal_unknown_asset_is_json_404() {
 }
 
 #[tokio::test]
+async fn portal_config_is_404_without_option() {
+    let harness = Harness::start().await;
+    let app = local_app(&harness);
+
+    let answer = get(&app, "/portal/config.json", None).await;
+    let page = get(&app, "/", None).await;
+
+    assert_eq!(answer.status, StatusCode::NOT_FOUND);
+    assert!(page.csp.contains("connect-src 'self';"), "{}", page.csp);
+}
+
+#[tokio::test]
+async fn portal_config_extends_connect_src() {
+    let harness = Harness::start().await;
+    let text = r#"{"oidc":{"client_id":"portal","scope":"openid",
+        "authorization_endpoint":"https://auth.example.com/oauth2/authorize",
+        "token_endpoint":"https://auth.example.com/oauth2/token"}}"#;
+    let config = deptoken_api::PortalConfig::from_json(text).expect("valid configuration");
+    let app = deptoken_api::with_portal_config(local_app(&harness), config);
+
+    let served = get(&app, "/portal/config.json", None).await;
+    let page = get(&app, "/servers/tokyo", None).await;
+    let script = get(&app, "/portal/lib/auth.js", None).await;
+
+    assert_eq!(served.status, StatusCode::OK);
+    assert_eq!(served.content_type, "application/json");
+    assert_eq!(served.body, text);
+    assert!(page.csp.contains("connect-src 'self' https://auth.example.com;"), "{}", page.csp);
+    assert!(page.csp.contains("script-src 'self'"), "{}", page.csp);
+    assert_eq!(script.status, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn lambda_router_serves_no_portal() {
     let harness = Harness::start().await;
     let app = lambda_app(&harness);

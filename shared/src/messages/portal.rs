@@ -172,6 +172,34 @@ pub const UI_TEXTS: &[(&str, &str, &str)] = &[
     ("app.what_to_do", "対処方法:", "What to do:"),
     ("app.cancel", "キャンセル", "Cancel"),
     ("app.warning_icon", "注意", "Warning"),
+    // Sign-in, when /portal/config.json names an identity provider. These texts show before
+    // sign-in, so the catalogue must stay readable without a token.
+    ("auth.title", "サインイン", "Sign in"),
+    ("auth.sign_in", "サインイン", "Sign in"),
+    ("auth.sign_out", "サインアウト", "Sign out"),
+    ("auth.signing_in", "サインイン画面に移動しています…", "Going to the sign-in page…"),
+    (
+        "auth.signed_out",
+        "サインアウトしました。引き続き使うには、もう一度サインインしてください。",
+        "You have signed out. Sign in again to continue.",
+    ),
+    ("auth.failed", "サインインできませんでした。", "Sign-in failed."),
+    (
+        "auth.failed_action",
+        "「サインイン」を押して、もう一度お試しください。何度も失敗する場合は、下の詳細を添えてシステム管理者にお問い合わせください。",
+        "Press \"Sign in\" to try again. If it keeps failing, contact your system administrator with the details below.",
+    ),
+    ("auth.failed_detail", "詳細: {detail}", "Details: {detail}"),
+    (
+        "auth.config_invalid",
+        "サインインの設定ファイル (/portal/config.json) が正しくないため、サインインできません。",
+        "Signing in is not possible because the sign-in configuration file (/portal/config.json) is invalid.",
+    ),
+    (
+        "auth.config_invalid_action",
+        "システム管理者に、設定ファイルの確認を依頼してください。",
+        "Ask your system administrator to check the configuration file.",
+    ),
     // Dashboard.
     ("dashboard.title", "ダッシュボード", "Dashboard"),
     (
