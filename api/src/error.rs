@@ -58,6 +58,8 @@ pub async fn render_errors(State(state): State<AppState>, request: Request, next
     };
     let allow = response.headers().get(header::ALLOW).cloned();
 
+    // NOTE: dates in error texts (such as the expiry of an expired token) are shown in the
+    // deployment's default time zone, not the tenant's, because no caller identity is read here.
     let mut rendered = render(&error, status, lang, state.services.time_zone);
     if let Some(allow) = allow {
         rendered.headers_mut().insert(header::ALLOW, allow);

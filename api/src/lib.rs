@@ -96,6 +96,7 @@ fn build_router(
         .route("/v1/servers/{name}/token", upload)
         .route("/v1/servers/{name}/check", post(routes::token::check))
         .route("/v1/servers/{name}/history", get(routes::servers::history))
+        .route("/v1/settings", get(routes::settings::get).put(routes::settings::put))
         .route("/v1/openapi.json", get(routes::openapi::document))
         .route("/v1/messages", get(routes::messages::catalogue));
     if let Some(directory) = subscribers {

@@ -35,7 +35,7 @@ pub struct ServeArgs {
     /// The one tenant this runner serves.
     #[arg(long, default_value = "demo")]
     tenant: String,
-    /// IANA time zone in which days left are counted.
+    /// IANA time zone in which days left are counted for a tenant without settings of its own.
     #[arg(long, default_value = "Asia/Tokyo")]
     time_zone: Tz,
     /// Base URL of the DEP API (Apple's production API when neither this nor --simulator is given).
@@ -57,7 +57,7 @@ pub struct ServeArgs {
     /// Whether the sweep asks the DEP API about every unexpired token (true or false).
     #[arg(long, default_value_t = true, action = ArgAction::Set)]
     sweep_check_apple: bool,
-    /// Language of the notification texts: ja or en.
+    /// Language of the notification texts for a tenant without settings of its own: ja or en.
     #[arg(long, default_value = "ja", value_parser = parse_lang)]
     lang: Lang,
     /// Admin portal address linked from the e-mail texts (this runner's address when not given).

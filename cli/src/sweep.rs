@@ -33,10 +33,11 @@ pub struct SweepArgs {
     /// Timeout of one DEP API request, in seconds.
     #[arg(long, default_value_t = 30)]
     dep_timeout_seconds: u64,
-    /// IANA time zone in which days left are counted and dates are shown.
+    /// IANA time zone in which days left are counted and dates are shown, for a tenant
+    /// without settings of its own.
     #[arg(long, default_value = "Asia/Tokyo")]
     time_zone: Tz,
-    /// Language of the notification texts: ja or en.
+    /// Language of the notification texts for a tenant without settings of its own: ja or en.
     #[arg(long, default_value = "ja", value_parser = parse_lang)]
     lang: Lang,
     /// Admin portal address linked from the e-mail texts.

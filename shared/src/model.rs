@@ -1,9 +1,11 @@
 //! The stored items. The embedded store and the DynamoDB store keep the same shapes:
-//! a DEP server entry, its upload history rows and the tenant's MDM keys.
+//! a DEP server entry, its upload history rows, the tenant's MDM keys and the tenant's settings.
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
+use crate::Lang;
 use crate::domain::{KeyId, ServerName, TenantId};
 use crate::error::ErrorCode;
 
@@ -217,4 +219,70 @@ pub struct KeyRecord {
     pub sealed_private_key: Vec<u8>,
     pub created_at: DateTime<Utc>,
     pub version: u64,
+}
+
+/// A tenant's own settings (`TENANT#<tenant>` / `SETTINGS`). A tenant without this item gets
+/// the deployment's configured language and time zone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantSettings {
+    pub tenant: TenantId,
+    /// The language of notification texts.
+    pub notification_language: Lang,
+    /// The time zone in which days left are counted and dates are shown, stored by its IANA name.
+    #[serde(with = "time_zone_name")]
+    pub time_zone: Tz,
+    /// Increases by one on every write; every write is conditional on the previous value.
+    pub version: u64,
+}
+
+/// Serializes a [`Tz`] as its IANA name, such as `Asia/Tokyo`.
+mod time_zone_name {
+    use chrono_tz::Tz;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(time_zone: &Tz, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(time_zone.name())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Tz, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        name.parse::<Tz>()
+            .map_err(|_| serde::de::Error::custom(format!("unknown IANA time zone {name:?}")))
+    }
+}
+
+#[cfg(test)]
+mod tenant_settings_tests {
+    use super::*;
+
+    #[test]
+    fn settings_json_uses_zone_name() {
+        let settings = TenantSettings {
+            tenant: TenantId::parse("acme").unwrap(),
+            notification_language: Lang::En,
+            time_zone: chrono_tz::America::Los_Angeles,
+            version: 2,
+        };
+
+        let json = serde_json::to_value(&settings).unwrap();
+        let decoded: TenantSettings = serde_json::from_value(json.clone()).unwrap();
+
+        assert_eq!(json["time_zone"], "America/Los_Angeles");
+        assert_eq!(json["notification_language"], "en");
+        assert_eq!(decoded, settings);
+    }
+
+    #[test]
+    fn settings_with_unknown_zone_rejected() {
+        let json = serde_json::json!({
+            "tenant": "acme",
+            "notification_language": "ja",
+            "time_zone": "Mars/Olympus_Mons",
+            "version": 1,
+        });
+
+        let error = serde_json::from_value::<TenantSettings>(json).unwrap_err();
+
+        assert!(error.to_string().contains("Mars/Olympus_Mons"), "{error}");
+    }
 }

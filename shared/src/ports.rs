@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 use crate::dep::DepError;
 use crate::domain::{KeyId, ServerName, TenantId};
-use crate::model::{AccountDetails, KeyRecord, ServerRecord, UploadRecord};
+use crate::model::{AccountDetails, KeyRecord, ServerRecord, TenantSettings, UploadRecord};
 use crate::secret::{SecretBytes, SecretText};
 use crate::subscriber::{Contact, Subscriber, SubscriberId};
 use crate::token::TokenCredentials;
@@ -29,7 +29,7 @@ pub enum StoreError {
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
-/// The table of DEP server entries, upload history rows and MDM keys.
+/// The table of DEP server entries, upload history rows, MDM keys and tenant settings.
 ///
 /// Every method is scoped by the tenant: an item of another tenant is `None` or `NotFound`,
 /// exactly as a missing one. Listings return every item, however many pages the back end needs.
@@ -80,6 +80,14 @@ pub trait Store: Send + Sync {
     /// The listing may lag behind the latest writes (an eventually consistent index), so
     /// callers write back only conditionally on the version they read.
     async fn list_all_servers(&self) -> Result<Vec<Result<ServerRecord, StoreError>>, StoreError>;
+
+    /// Returns the tenant's settings, or `None` when the tenant has stored none.
+    async fn get_settings(&self, tenant: &TenantId) -> Result<Option<TenantSettings>, StoreError>;
+
+    /// Writes the tenant's settings. With `expected_version: None` the item must not exist
+    /// (`AlreadyExists`). Otherwise the stored version must match (`Conflict`, also when the
+    /// item is missing), and `settings.version` is one more.
+    async fn put_settings(&self, settings: &TenantSettings, expected_version: Option<u64>) -> Result<(), StoreError>;
 }
 
 /// Errors of the key vault and the credential sealer. A wrong tenant, key id or server in the

@@ -479,6 +479,7 @@ async fn openapi_documents_every_route() {
         "/v1/servers/{name}/history",
         "/v1/subscribers",
         "/v1/subscribers/{id}",
+        "/v1/settings",
         "/v1/sweep",
         "/v1/openapi.json",
         "/v1/messages",

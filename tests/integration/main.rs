@@ -18,6 +18,7 @@ mod support;
 mod sweep;
 mod sweep_aws;
 mod sweep_year;
+mod tenant_settings;
 mod token_apple;
 mod token_openssl;
 mod upload;

@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use axum::Router;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use chrono::Duration;
+use chrono::{DateTime, Duration, TimeZone, Utc};
 use deptoken_dep_sim::TokenState;
 use deptoken_shared::clock::Clock;
 use deptoken_shared::domain::{ServerName, TenantId};
@@ -275,4 +275,75 @@ async fn renewal_cycle_through_lambdas() {
     assert!(after_fourth_sweep.is_empty(), "{after_fourth_sweep:?}");
     assert_eq!(all_subjects.len(), 3, "renewed, 60 days and rejected, each sent once per token: {all_subjects:?}");
     assert_eq!(deployment.published.requests().len(), 4);
+}
+
+/// Creates entry `name` of `tenant` with an accepted token that expires at `expires_at`, for
+/// an MDM server of its own in the simulator.
+async fn entry_expiring_at(deployment: &Deployment, services: &Services, tenant: &str, name: &str, expires_at: DateTime<Utc>) {
+    let admin = admin_of(tenant);
+    services
+        .create_server(&admin, name, &format!("{name} office"))
+        .await
+        .expect("create the entry");
+    let certificate = services.certificate(&admin, name).await.expect("the certificate").certificate_pem;
+    let token = deployment.issue(&certificate, &format!("{tenant} {name}"), Some(expires_at));
+    let request = UploadRequest {
+        file: token.file,
+        ..UploadRequest::default()
+    };
+    services.upload_token(&admin, name, request).await.expect("upload the token");
+}
+
+/// Two tenants through the expiry-sweep and notifier handlers: `globex` stored English and
+/// Los Angeles time, `acme` has no settings and gets the deployment's Japanese and Asia/Tokyo.
+/// The expiry instant is 19:00 in Tokyo and 03:00 in Los Angeles on 2027-04-08, and the sweep
+/// runs on 2027-04-01 in Tokyo, still 2027-03-31 in Los Angeles: 7 days left against 8.
+#[tokio::test]
+async fn notifier_follows_tenant_settings() {
+    let Some(deployment) = Deployment::start().await else { return };
+    let upload = deployment.upload();
+    let (sweep, _metrics) = deployment.sweep();
+    let notifier = deployment.notifier();
+    let schedule = events_fixture("scheduler-default.json");
+    let entries = [(TENANT, "tokyo"), ("globex", "tokyo")];
+    let expires_at = Utc.with_ymd_and_hms(2027, 4, 8, 10, 0, 0).unwrap();
+    upload
+        .services
+        .update_settings(&admin_of("globex"), "en", "America/Los_Angeles")
+        .await
+        .expect("store globex's settings");
+    for (tenant, name) in entries {
+        entry_expiring_at(&deployment, &upload.services, tenant, name, expires_at).await;
+    }
+    let mut tap = StreamTap::new();
+    let renewals = tap.changes(&deployment, &entries).await;
+    notifier::handle(stream_event(&renewals), &notifier).await.expect("the renewals are processed");
+    let marks = tap.changes(&deployment, &entries).await;
+    notifier::handle(stream_event(&marks), &notifier).await.expect("the marks are processed");
+    let acme_queue = deployment.subscribe_queue(TENANT).await;
+    let globex_queue = deployment.subscribe_queue("globex").await;
+    deployment.clock.set(Utc.with_ymd_and_hms(2027, 4, 1, 3, 0, 0).unwrap());
+
+    let report = expiry_sweep::handle(&schedule, &sweep).await.expect("the sweep");
+    let changes = tap.changes(&deployment, &entries).await;
+    let response = notifier::handle(stream_event(&changes), &notifier).await.expect("the batch is processed");
+
+    let acme = acme_queue.take_all().await;
+    let globex = globex_queue.take_all().await;
+    assert!(failed_sequence_numbers(&response).is_empty());
+    assert_eq!(report.changes.len(), 2, "{report:?}");
+    assert_eq!(subjects(&acme), ["【要対応】DEPサーバートークンの有効期限まで残り 7 日です（tokyo office）"]);
+    assert!(acme[0].message.contains("2027年4月8日 19:00 (JST)"), "{}", acme[0].message);
+    assert_eq!(subjects(&globex), ["Action needed: DEP server token expires in 8 days: tokyo office"]);
+    assert!(globex[0].message.contains("2027-04-08 03:00 PDT"), "{}", globex[0].message);
+    assert_eq!(globex[0].attributes.get("tenant_id").map(String::as_str), Some("globex"));
+    assert_eq!(stored_stage_of(&deployment, TENANT, "tokyo").await, (Some(Stage::Days7), Some(Stage::Days7)));
+    assert_eq!(stored_stage_of(&deployment, "globex", "tokyo").await, (Some(Stage::Days14), Some(Stage::Days14)));
+}
+
+async fn stored_stage_of(deployment: &Deployment, tenant: &str, name: &str) -> (Option<Stage>, Option<Stage>) {
+    let tenant = TenantId::parse(tenant).expect("valid tenant");
+    let name = ServerName::parse(name).expect("valid name");
+    let record = deployment.store().get_server(&tenant, &name).await.expect("read").expect("stored");
+    (record.stage, record.notified_stage)
 }

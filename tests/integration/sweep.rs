@@ -13,7 +13,7 @@ use deptoken_api::IdentitySource;
 use deptoken_embedded::SqliteStore;
 use deptoken_shared::clock::Clock;
 use deptoken_shared::domain::{ServerName, TenantId};
-use deptoken_shared::model::{KeyRecord, ServerRecord, Stage, TokenStatus, UploadRecord};
+use deptoken_shared::model::{KeyRecord, ServerRecord, Stage, TenantSettings, TokenStatus, UploadRecord};
 use deptoken_shared::ports::{Notification, Store, StoreError};
 use deptoken_shared::usecases::{RetryPolicy, Services, SweepOptions, SweepRunner, UploadRequest};
 use http_body_util::BodyExt;
@@ -230,6 +230,14 @@ impl Store for StaleListing {
             Some(listing) => Ok(listing),
             None => self.inner.list_all_servers().await,
         }
+    }
+
+    async fn get_settings(&self, tenant: &TenantId) -> Result<Option<TenantSettings>, StoreError> {
+        self.inner.get_settings(tenant).await
+    }
+
+    async fn put_settings(&self, settings: &TenantSettings, expected_version: Option<u64>) -> Result<(), StoreError> {
+        self.inner.put_settings(settings, expected_version).await
     }
 }
 

@@ -15,7 +15,7 @@ use deptoken_aws::DynamoStore;
 use deptoken_dep_sim::{FaultKind, TokenState};
 use deptoken_shared::clock::{Clock, FixedClock};
 use deptoken_shared::domain::{ServerName, TenantId};
-use deptoken_shared::model::{KeyRecord, ServerRecord, TokenStatus, UploadRecord};
+use deptoken_shared::model::{KeyRecord, ServerRecord, TenantSettings, TokenStatus, UploadRecord};
 use deptoken_shared::policy;
 use deptoken_shared::ports::{Store, StoreError};
 use deptoken_shared::usecases::{Services, UploadRequest};
@@ -244,6 +244,14 @@ impl Store for UploadDuringSweep {
             services.upload_token(&admin_of(tenant_name), name, request).await.expect("the concurrent upload");
         }
         Ok(listing)
+    }
+
+    async fn get_settings(&self, tenant: &TenantId) -> Result<Option<TenantSettings>, StoreError> {
+        self.inner.get_settings(tenant).await
+    }
+
+    async fn put_settings(&self, settings: &TenantSettings, expected_version: Option<u64>) -> Result<(), StoreError> {
+        self.inner.put_settings(settings, expected_version).await
     }
 }
 

@@ -6,6 +6,7 @@ pub mod messages;
 pub mod openapi;
 pub mod portal;
 pub mod servers;
+pub mod settings;
 pub mod subscribers;
 pub mod sweep;
 pub mod token;

@@ -4,18 +4,19 @@
 //! |---|---|---|
 //! | `DEPTOKEN_TABLE`, `DEPTOKEN_KEYS_KMS_KEY_ID`, `DEPTOKEN_CREDENTIALS_KMS_KEY_ID` | required | the table (the keys are required by [`AwsConfig::from_lookup`] but unused here) |
 //! | `DEPTOKEN_TOPIC_ARN` | required | the SNS topic the notifications go to |
-//! | `DEPTOKEN_TIME_ZONE` | `Asia/Tokyo` | the IANA time zone of dates and days left in the texts |
-//! | `DEPTOKEN_NOTIFICATION_LANG` | `ja` | the language of the texts: `ja` or `en` |
+//! | `DEPTOKEN_TIME_ZONE` | `Asia/Tokyo` | the default IANA time zone of dates and days left in the texts |
+//! | `DEPTOKEN_NOTIFICATION_LANG` | `ja` | the default language of the texts: `ja` or `en` |
+//!
+//! The time zone and the language are the defaults for tenants without settings of their own.
 //! | `DEPTOKEN_PORTAL_URL` | none | the admin portal's address, linked from e-mails |
 
 use chrono_tz::Tz;
 use deptoken_aws::AwsConfig;
 use deptoken_shared::Lang;
 use deptoken_shared::policy::DEFAULT_TIME_ZONE;
-use token_upload::config::TIME_ZONE_VARIABLE;
+pub use token_upload::config::LANG_VARIABLE;
+use token_upload::config::{TIME_ZONE_VARIABLE, parse_lang};
 
-/// The language of notification texts: `ja` or `en`.
-pub const LANG_VARIABLE: &str = "DEPTOKEN_NOTIFICATION_LANG";
 /// The admin portal's address, linked from e-mail bodies.
 pub const PORTAL_URL_VARIABLE: &str = "DEPTOKEN_PORTAL_URL";
 
@@ -34,8 +35,9 @@ pub struct Config {
     /// The table, the KMS keys and the optional endpoint override.
     pub aws: AwsConfig,
     pub topic_arn: String,
-    /// The time zone of dates and days left in the texts.
+    /// The default time zone of dates and days left in the texts.
     pub time_zone: Tz,
+    /// The default language of the texts.
     pub lang: Lang,
     pub portal_url: Option<String>,
 }
@@ -61,15 +63,12 @@ impl Config {
             })?,
         };
 
-        let lang = match value_of(LANG_VARIABLE).as_deref() {
-            None | Some("ja") => Lang::Ja,
-            Some("en") => Lang::En,
-            Some(other) => {
-                return Err(ConfigError::Invalid {
-                    variable: LANG_VARIABLE,
-                    reason: format!("expected ja or en, got {other:?}"),
-                });
-            }
+        let lang = match value_of(LANG_VARIABLE) {
+            Some(value) => parse_lang(&value).ok_or_else(|| ConfigError::Invalid {
+                variable: LANG_VARIABLE,
+                reason: format!("expected ja or en, got {value:?}"),
+            })?,
+            None => Lang::Ja,
         };
 
         let portal_url = value_of(PORTAL_URL_VARIABLE);

@@ -10,7 +10,8 @@
 //! | `DEPTOKEN_TOPIC_ARN` | required | the SNS topic whose subscriptions `/v1/subscribers` manages |
 //! | `DEPTOKEN_DEP_BASE_URL` | Apple's | the DEP API |
 //! | `DEPTOKEN_DEP_TIMEOUT_SECONDS` | 8 | the timeout of one DEP request |
-//! | `DEPTOKEN_TIME_ZONE` | `Asia/Tokyo` | the IANA time zone in which days left are counted |
+//! | `DEPTOKEN_TIME_ZONE` | `Asia/Tokyo` | the default IANA time zone in which days left are counted |
+//! | `DEPTOKEN_NOTIFICATION_LANG` | `ja` | the default notification language that `GET /v1/settings` returns |
 //!
 //! The first five are read by [`AwsConfig::from_lookup`], the topic by
 //! [`deptoken_aws::sns::topic_arn_from_lookup`].
@@ -19,6 +20,7 @@ use std::time::Duration;
 
 use chrono_tz::Tz;
 use deptoken_aws::AwsConfig;
+use deptoken_shared::Lang;
 use deptoken_shared::dep::APPLE_DEP_BASE_URL;
 use deptoken_shared::policy::DEFAULT_TIME_ZONE;
 use lambda_http::http::Uri;
@@ -27,8 +29,19 @@ use lambda_http::http::Uri;
 pub const DEP_BASE_URL_VARIABLE: &str = "DEPTOKEN_DEP_BASE_URL";
 /// Timeout of one DEP API request, in whole seconds.
 pub const DEP_TIMEOUT_VARIABLE: &str = "DEPTOKEN_DEP_TIMEOUT_SECONDS";
-/// IANA time zone in which days left are counted.
+/// IANA time zone in which days left are counted, for tenants without settings of their own.
 pub const TIME_ZONE_VARIABLE: &str = "DEPTOKEN_TIME_ZONE";
+/// Language of notification texts, `ja` or `en`, for tenants without settings of their own.
+pub const LANG_VARIABLE: &str = "DEPTOKEN_NOTIFICATION_LANG";
+
+/// Parses the value of [`LANG_VARIABLE`]: `ja` or `en`, nothing else.
+pub fn parse_lang(value: &str) -> Option<Lang> {
+    match value {
+        "ja" => Some(Lang::Ja),
+        "en" => Some(Lang::En),
+        _ => None,
+    }
+}
 
 /// Timeout of one DEP request when [`DEP_TIMEOUT_VARIABLE`] is unset.
 ///
@@ -59,8 +72,10 @@ pub struct Config {
     /// Scheme, host and optional port of the DEP API.
     pub dep_base_url: String,
     pub dep_request_timeout: Duration,
-    /// The time zone in which days left and dates in messages are counted.
+    /// The default time zone in which days left and dates are counted.
     pub time_zone: Tz,
+    /// The default notification language.
+    pub lang: Lang,
 }
 
 impl Config {
@@ -102,12 +117,21 @@ impl Config {
             None => DEFAULT_TIME_ZONE,
         };
 
+        let lang = match value_of(LANG_VARIABLE) {
+            Some(value) => parse_lang(&value).ok_or_else(|| ConfigError::Invalid {
+                variable: LANG_VARIABLE,
+                reason: format!("expected ja or en, got {value:?}"),
+            })?,
+            None => Lang::Ja,
+        };
+
         Ok(Self {
             aws,
             topic_arn,
             dep_base_url,
             dep_request_timeout,
             time_zone,
+            lang,
         })
     }
 }
@@ -188,6 +212,16 @@ mod tests {
         assert_eq!(config.dep_base_url, APPLE_DEP_BASE_URL);
         assert_eq!(config.dep_request_timeout, DEFAULT_DEP_TIMEOUT);
         assert_eq!(config.time_zone, chrono_tz::Asia::Tokyo);
+        assert_eq!(config.lang, Lang::Ja);
+    }
+
+    #[test]
+    fn config_reads_default_language() {
+        let english = config_of(&[(LANG_VARIABLE, "en")]).expect("valid configuration");
+        let invalid = config_of(&[(LANG_VARIABLE, "fr")]);
+
+        assert_eq!(english.lang, Lang::En);
+        assert_eq!(invalid_variable(invalid), Some(LANG_VARIABLE));
     }
 
     #[test]

@@ -93,7 +93,9 @@ pub fn build_services_on(config: &Config, sdk_config: &SdkConfig) -> Result<UseC
         notifier: Arc::new(StreamDrivenNotifier),
         clock: Arc::new(SystemClock),
         time_zone: config.time_zone,
+        // The API renders no notification; the language is the default that `GET /v1/settings` returns.
         notifications: NotificationSettings {
+            lang: config.lang,
             delivery: Delivery::Stream,
             ..NotificationSettings::default()
         },

@@ -56,7 +56,7 @@ impl Services {
         tracing::info!(last_error = ?updated.last_error, "token checked");
         match returned_error {
             Some(error) => Err(error),
-            None => Ok(ServerView::of(&updated, now, self.time_zone)),
+            None => Ok(ServerView::of(&updated, now, self.view_time_zone(&caller.tenant).await)),
         }
     }
 

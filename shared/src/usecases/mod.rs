@@ -11,6 +11,7 @@ mod check;
 mod failure;
 mod notify;
 mod servers;
+mod settings;
 mod subscribers;
 mod sweep;
 mod upload;
@@ -27,6 +28,7 @@ use crate::ports::{CredentialSealer, DepApi, KeyVault, Notifier, Store};
 pub use certificate::{CertificateDownload, KeyView};
 pub use notify::{NotifyFailure, NotifyOutcome};
 pub use servers::{MAX_DISPLAY_NAME_CHARS, MAX_NOTE_CHARS};
+pub use settings::{EffectiveSettings, SettingsView};
 pub use subscribers::SubscriberDirectory;
 pub use sweep::{
     EntryRef, LocalSweep, NotifyCounts, OutcomeCounts, RetryPolicy, StatusCounts, SweepChange, SweepFailure,
@@ -44,17 +46,18 @@ pub struct Services {
     pub dep: Arc<dyn DepApi>,
     pub notifier: Arc<dyn Notifier>,
     pub clock: Arc<dyn Clock>,
-    /// The tenant's time zone: days left and dates in messages are counted in it.
+    /// The default time zone, for tenants without settings of their own: days left and dates
+    /// are counted in the tenant's zone (see [`Services::effective_settings`]).
     pub time_zone: Tz,
-    /// The language, portal link and delivery of notifications.
+    /// The default language, the portal link and the delivery of notifications.
     pub notifications: NotificationSettings,
 }
 
 /// The notification settings of the deployment.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NotificationSettings {
-    /// The language of notification texts (Japanese unless configured otherwise).
-    // TODO: read the language per tenant once tenants have settings of their own.
+    /// The default language of notification texts (Japanese unless configured otherwise),
+    /// for tenants without settings of their own.
     pub lang: Lang,
     /// The admin portal's address, linked from e-mail bodies; no link when `None`.
     pub portal_url: Option<String>,

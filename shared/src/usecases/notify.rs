@@ -9,6 +9,7 @@ use crate::policy::{self, StageFields};
 use crate::ports::{Notification, NotifyError, StoreError};
 
 use super::Services;
+use super::settings::EffectiveSettings;
 
 /// How often marking a stage as sent is tried again after a conflicting write.
 const MARK_ATTEMPTS: usize = 3;
@@ -47,8 +48,10 @@ impl Services {
     }
 
     /// Reads the entry, publishes the message of its stage when that stage was not sent yet,
-    /// and marks it sent. The message is rendered in the configured language, with days left
-    /// at the clock's current instant in the tenant's time zone.
+    /// and marks it sent. The message is rendered in the tenant's language, with days left at
+    /// the clock's current instant in the tenant's time zone (the defaults for a tenant
+    /// without settings). A failure to read the settings is a `Store` failure, to retry,
+    /// because a message sent in the wrong language cannot be taken back.
     #[tracing::instrument(skip_all, fields(%tenant, server = %name))]
     pub async fn notify_entry(&self, tenant: &TenantId, name: &ServerName) -> Result<NotifyOutcome, NotifyFailure> {
         let Some(record) = self.store.get_server(tenant, name).await.map_err(NotifyFailure::Store)? else {
@@ -58,7 +61,8 @@ impl Services {
             return Ok(NotifyOutcome::NothingPending);
         };
 
-        let notification = self.notification_for(&record, stage);
+        let settings = self.effective_settings(tenant).await.map_err(NotifyFailure::Store)?;
+        let notification = self.notification_for(&record, stage, &settings);
         self.notifier.publish(&notification).await.map_err(NotifyFailure::Publish)?;
         tracing::info!(stage = stage.as_str(), severity = notification.severity, "notification published");
 
@@ -66,11 +70,11 @@ impl Services {
         Ok(NotifyOutcome::Published(stage))
     }
 
-    /// Renders the message of `stage` about `record`.
-    fn notification_for(&self, record: &ServerRecord, stage: Stage) -> Notification {
-        let settings = &self.notifications;
-        let facts = NotificationFacts::of(record, self.clock.now(), self.time_zone, settings.portal_url.as_deref());
-        let text = render_notification(stage, &facts, settings.lang);
+    /// Renders the message of `stage` about `record` in the language and time zone of `settings`.
+    fn notification_for(&self, record: &ServerRecord, stage: Stage, settings: &EffectiveSettings) -> Notification {
+        let portal_url = self.notifications.portal_url.as_deref();
+        let facts = NotificationFacts::of(record, self.clock.now(), settings.time_zone, portal_url);
+        let text = render_notification(stage, &facts, settings.notification_language);
 
         Notification {
             tenant: record.tenant.clone(),

@@ -67,7 +67,7 @@ impl Services {
             .map_err(|e| failure::from_store(e, "create_server", &caller.tenant, &name))?;
 
         tracing::info!(key_id = %key.key_id, "server entry created");
-        Ok(ServerView::of(&record, now, self.time_zone))
+        Ok(ServerView::of(&record, now, self.view_time_zone(&caller.tenant).await))
     }
 
     /// Lists every entry of the caller's tenant, sorted by name.
@@ -80,7 +80,8 @@ impl Services {
         records.sort_by(|a, b| a.name.cmp(&b.name));
 
         let now = self.clock.now();
-        Ok(records.iter().map(|r| ServerView::of(r, now, self.time_zone)).collect())
+        let time_zone = self.view_time_zone(&caller.tenant).await;
+        Ok(records.iter().map(|r| ServerView::of(r, now, time_zone)).collect())
     }
 
     /// Returns one entry; `not_found` when the tenant has none of that name.
@@ -89,7 +90,7 @@ impl Services {
 
         let record = self.load_server(caller, &name).await?;
 
-        Ok(ServerView::of(&record, self.clock.now(), self.time_zone))
+        Ok(ServerView::of(&record, self.clock.now(), self.view_time_zone(&caller.tenant).await))
     }
 
     /// Sets the note (the Apple Account used in ABM); `None` or blank text clears it.
@@ -114,7 +115,7 @@ impl Services {
             .map_err(|e| failure::from_store(e, "update_server", &caller.tenant, &name))?;
 
         tracing::info!("note updated");
-        Ok(ServerView::of(&updated, self.clock.now(), self.time_zone))
+        Ok(ServerView::of(&updated, self.clock.now(), self.view_time_zone(&caller.tenant).await))
     }
 
     /// Deletes the entry with its history and keys.

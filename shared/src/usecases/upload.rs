@@ -100,7 +100,7 @@ impl Services {
             tracing::warn!(error = %failure::cause_chain(&error), "renewal notification failed");
         }
 
-        Ok(ServerView::of(&updated, now, self.time_zone))
+        Ok(ServerView::of(&updated, now, self.view_time_zone(&caller.tenant).await))
     }
 
     /// Reads, decrypts and checks the token, then reads the account behind it from Apple.

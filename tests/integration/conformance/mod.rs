@@ -16,8 +16,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use deptoken_shared::domain::{KeyId, ServerName, TenantId};
 use deptoken_shared::error::ErrorCode;
+use deptoken_shared::Lang;
 use deptoken_shared::model::{
-    AccountDetails, KeyRecord, KeyState, SealedCredentials, ServerRecord, Stage, UploadRecord,
+    AccountDetails, KeyRecord, KeyState, SealedCredentials, ServerRecord, Stage, TenantSettings, UploadRecord,
 };
 use deptoken_shared::ports::{StoreError, VaultError};
 
@@ -117,6 +118,16 @@ pub fn sample_upload(tenant: &TenantId, server: &str, uploaded_at: DateTime<Utc>
     }
 }
 
+/// Builds the tenant's settings at version 1: English and Los Angeles, both unlike the defaults.
+pub fn sample_settings(tenant: &TenantId) -> TenantSettings {
+    TenantSettings {
+        tenant: tenant.clone(),
+        notification_language: Lang::En,
+        time_zone: chrono_tz::America::Los_Angeles,
+        version: 1,
+    }
+}
+
 /// Returns the outcome of a store call as a label, to compare results whose errors are not `PartialEq`.
 pub fn store_outcome<T>(result: &Result<T, StoreError>) -> &'static str {
     match result {
@@ -212,6 +223,15 @@ macro_rules! store_conformance_tests {
             other_tenant_writes_nothing,
             other_tenant_answers_as_missing,
             other_tenant_may_reuse_names,
+            settings_missing_is_none,
+            settings_create_then_get,
+            settings_create_twice_is_already_exists,
+            settings_update_with_expected_version,
+            settings_stale_version_is_conflict,
+            settings_update_missing_is_conflict,
+            settings_update_without_version_step_is_conflict,
+            settings_of_other_tenant_invisible,
+            settings_not_listed_as_entries,
         );
     };
     (@each $make:path; $($check:ident),* $(,)?) => {

@@ -3,10 +3,11 @@
 
 use chrono::Duration;
 use deptoken_shared::domain::{ServerName, TenantId};
-use deptoken_shared::model::{KeyRecord, KeyState, ServerRecord, UploadRecord};
+use deptoken_shared::Lang;
+use deptoken_shared::model::{KeyRecord, KeyState, ServerRecord, TenantSettings, UploadRecord};
 use deptoken_shared::ports::Store;
 
-use super::{at, sample_key, sample_server, sample_upload, server_name, store_outcome, unique_tenant};
+use super::{at, sample_key, sample_server, sample_settings, sample_upload, server_name, store_outcome, unique_tenant};
 
 /// More items than one page of a back end that pages by size or by a count below 250. A
 /// DynamoDB Query returns at most 1 MB per page (Amazon DynamoDB Developer Guide, "Paginating
@@ -662,4 +663,136 @@ pub async fn other_tenant_may_reuse_names(store: &dyn Store) {
     assert_eq!(store.list_keys(&tenant_b).await.unwrap(), vec![key_b], "keys of B");
     assert_eq!(store.get_server(&tenant_a, &server_a.name).await.unwrap(), Some(server_a), "entry of A");
     assert_eq!(store.list_keys(&tenant_a).await.unwrap(), vec![key_a], "keys of A");
+}
+
+/// Returns `settings` as its next version in Japanese and Berlin time.
+fn next_settings(settings: &TenantSettings) -> TenantSettings {
+    TenantSettings {
+        notification_language: Lang::Ja,
+        time_zone: chrono_tz::Europe::Berlin,
+        version: settings.version + 1,
+        ..settings.clone()
+    }
+}
+
+pub async fn settings_missing_is_none(store: &dyn Store) {
+    let tenant = unique_tenant("settings-missing");
+    create(store, &tenant, "tokyo").await;
+
+    let stored = store.get_settings(&tenant).await.unwrap();
+
+    assert_eq!(stored, None);
+}
+
+pub async fn settings_create_then_get(store: &dyn Store) {
+    let tenant = unique_tenant("settings-create");
+    let settings = sample_settings(&tenant);
+
+    store.put_settings(&settings, None).await.unwrap();
+
+    assert_eq!(store.get_settings(&tenant).await.unwrap(), Some(settings));
+}
+
+pub async fn settings_create_twice_is_already_exists(store: &dyn Store) {
+    let tenant = unique_tenant("settings-twice");
+    let first = sample_settings(&tenant);
+    store.put_settings(&first, None).await.unwrap();
+    let second = TenantSettings {
+        notification_language: Lang::Ja,
+        ..first.clone()
+    };
+
+    let result = store.put_settings(&second, None).await;
+
+    assert_eq!(store_outcome(&result), "already_exists");
+    assert_eq!(store.get_settings(&tenant).await.unwrap(), Some(first), "settings changed");
+}
+
+pub async fn settings_update_with_expected_version(store: &dyn Store) {
+    let tenant = unique_tenant("settings-update");
+    let settings = sample_settings(&tenant);
+    store.put_settings(&settings, None).await.unwrap();
+    let updated = next_settings(&settings);
+
+    store.put_settings(&updated, Some(1)).await.unwrap();
+
+    assert_eq!(store.get_settings(&tenant).await.unwrap(), Some(updated));
+}
+
+pub async fn settings_stale_version_is_conflict(store: &dyn Store) {
+    let tenant = unique_tenant("settings-stale");
+    let settings = sample_settings(&tenant);
+    store.put_settings(&settings, None).await.unwrap();
+    let winner = next_settings(&settings);
+    store.put_settings(&winner, Some(1)).await.unwrap();
+    let loser = TenantSettings {
+        time_zone: chrono_tz::Asia::Tokyo,
+        ..next_settings(&settings)
+    };
+
+    let result = store.put_settings(&loser, Some(1)).await;
+
+    assert_eq!(store_outcome(&result), "conflict");
+    assert_eq!(store.get_settings(&tenant).await.unwrap(), Some(winner), "settings changed");
+}
+
+pub async fn settings_update_missing_is_conflict(store: &dyn Store) {
+    let tenant = unique_tenant("settings-update-missing");
+    let settings = next_settings(&sample_settings(&tenant));
+
+    let result = store.put_settings(&settings, Some(1)).await;
+
+    assert_eq!(store_outcome(&result), "conflict");
+    assert_eq!(store.get_settings(&tenant).await.unwrap(), None, "settings written");
+}
+
+pub async fn settings_update_without_version_step_is_conflict(store: &dyn Store) {
+    let tenant = unique_tenant("settings-step");
+    let settings = sample_settings(&tenant);
+    store.put_settings(&settings, None).await.unwrap();
+    let skipped = TenantSettings {
+        version: 3,
+        ..next_settings(&settings)
+    };
+
+    let result = store.put_settings(&skipped, Some(1)).await;
+
+    assert_eq!(store_outcome(&result), "conflict");
+    assert_eq!(store.get_settings(&tenant).await.unwrap(), Some(settings), "settings changed");
+}
+
+pub async fn settings_of_other_tenant_invisible(store: &dyn Store) {
+    let tenant_a = unique_tenant("settings-a");
+    let tenant_b = unique_tenant("settings-b");
+    let settings_a = sample_settings(&tenant_a);
+    store.put_settings(&settings_a, None).await.unwrap();
+
+    let seen_by_b = store.get_settings(&tenant_b).await.unwrap();
+    let update_of_b = store.put_settings(&next_settings(&sample_settings(&tenant_b)), Some(1)).await;
+    let settings_b = TenantSettings {
+        notification_language: Lang::Ja,
+        ..sample_settings(&tenant_b)
+    };
+    let create_of_b = store.put_settings(&settings_b, None).await;
+
+    assert_eq!(seen_by_b, None, "B sees no settings");
+    assert_eq!(store_outcome(&update_of_b), "conflict", "B updates settings it does not have");
+    assert_eq!(store_outcome(&create_of_b), "ok", "B creates its own settings");
+    assert_eq!(store.get_settings(&tenant_b).await.unwrap(), Some(settings_b), "settings of B");
+    assert_eq!(store.get_settings(&tenant_a).await.unwrap(), Some(settings_a), "settings of A");
+}
+
+/// The settings item shares the tenant's partition with the entries, but neither listing of
+/// entries (nor, on DynamoDB, the sparse sweep index behind `list_all_servers`) returns it.
+pub async fn settings_not_listed_as_entries(store: &dyn Store) {
+    let tenant = unique_tenant("settings-listing");
+    let (server, _) = create(store, &tenant, "tokyo").await;
+    store.put_settings(&sample_settings(&tenant), None).await.unwrap();
+
+    let listed = store.list_servers(&tenant).await.unwrap();
+    let (all, errors) = all_servers_of(store, &[&tenant]).await;
+
+    assert_eq!(names(&listed), ["tokyo"], "list_servers");
+    assert_eq!(all, vec![server], "list_all_servers");
+    assert_eq!(errors, 0, "no item was unreadable");
 }

@@ -13,7 +13,7 @@ use deptoken_shared::clock::SystemClock;
 use deptoken_shared::dep::{DepClient, DepClientConfig};
 use deptoken_shared::domain::{ServerName, TenantId};
 use deptoken_shared::error::ErrorCode;
-use deptoken_shared::model::{KeyRecord, ServerRecord, UploadRecord};
+use deptoken_shared::model::{KeyRecord, ServerRecord, TenantSettings, UploadRecord};
 use deptoken_shared::ports::{Notification, Notifier, NotifyError, Store, StoreError};
 use deptoken_shared::usecases::{Services, SweepOptions, UploadRequest};
 use serde_json::json;
@@ -338,6 +338,14 @@ impl Store for FailingStore {
     }
     async fn list_all_servers(&self) -> Result<Vec<Result<ServerRecord, StoreError>>, StoreError> {
         self.inner.list_all_servers().await
+    }
+
+    async fn get_settings(&self, tenant: &TenantId) -> Result<Option<TenantSettings>, StoreError> {
+        self.inner.get_settings(tenant).await
+    }
+
+    async fn put_settings(&self, settings: &TenantSettings, expected_version: Option<u64>) -> Result<(), StoreError> {
+        self.inner.put_settings(settings, expected_version).await
     }
 }
 

@@ -273,7 +273,7 @@ impl SerializedWrites {
 mod serialized {
     use async_trait::async_trait;
     use deptoken_shared::domain::{ServerName, TenantId};
-    use deptoken_shared::model::{KeyRecord, ServerRecord, UploadRecord};
+    use deptoken_shared::model::{KeyRecord, ServerRecord, TenantSettings, UploadRecord};
     use deptoken_shared::ports::{Store, StoreError};
 
     use super::SerializedWrites;
@@ -348,6 +348,14 @@ mod serialized {
             &self,
         ) -> Result<Vec<Result<ServerRecord, StoreError>>, StoreError> {
             self.inner.list_all_servers().await
+        }
+
+        async fn get_settings(&self, tenant: &TenantId) -> Result<Option<TenantSettings>, StoreError> {
+            self.inner.get_settings(tenant).await
+        }
+
+        async fn put_settings(&self, settings: &TenantSettings, expected_version: Option<u64>) -> Result<(), StoreError> {
+            self.inner.put_settings(settings, expected_version).await
         }
     }
 }

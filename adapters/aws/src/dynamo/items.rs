@@ -2,19 +2,21 @@
 //!
 //! The model's attributes come from `serde_dynamo`; this module adds the table's own
 //! attributes (`pk`, `sk`, `kind`, `version`, and `sweep_shard` on entries). Reading ignores
-//! the added attributes, because the model structs accept unknown fields.
+//! the added attributes, because the model structs accept unknown fields. Only DEP server
+//! entries get `sweep_shard`, so the sparse sweep index contains entries and nothing else.
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
-use deptoken_shared::model::{KeyRecord, ServerRecord, UploadRecord};
+use deptoken_shared::model::{KeyRecord, ServerRecord, TenantSettings, UploadRecord};
 use deptoken_shared::ports::StoreError;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::keys::{
-    KIND, PK, SK, SWEEP_SHARD, VERSION, history_sort_key, key_sort_key, partition_key, server_sort_key, sweep_shard,
+    KIND, PK, SETTINGS_SORT_KEY, SK, SWEEP_SHARD, VERSION, history_sort_key, key_sort_key, partition_key,
+    server_sort_key, sweep_shard,
 };
 
 pub(crate) type Item = HashMap<String, AttributeValue>;
@@ -23,6 +25,7 @@ pub(crate) type Item = HashMap<String, AttributeValue>;
 pub(crate) const SERVER_KIND: &str = "server";
 pub(crate) const UPLOAD_KIND: &str = "upload";
 pub(crate) const KEY_KIND: &str = "key";
+pub(crate) const SETTINGS_KIND: &str = "settings";
 
 /// The `KeyRecord` field that is stored as a binary attribute. `serde` has no byte-string
 /// form for `Vec<u8>`, so `serde_dynamo` alone would write a list of numbers.
@@ -65,6 +68,19 @@ pub(crate) fn key_item(record: &KeyRecord) -> Result<Item, StoreError> {
         AttributeValue::B(Blob::new(record.sealed_private_key.clone())),
     );
     Ok(item)
+}
+
+/// Builds the tenant's settings item. It has no `sweep_shard`, which keeps it out of the sweep index.
+pub(crate) fn settings_item(settings: &TenantSettings) -> Result<Item, StoreError> {
+    let mut item = encode(settings)?;
+    item.insert(PK.to_owned(), string(partition_key(&settings.tenant)));
+    item.insert(SK.to_owned(), string(SETTINGS_SORT_KEY));
+    item.insert(KIND.to_owned(), string(SETTINGS_KIND));
+    Ok(item)
+}
+
+pub(crate) fn settings_from_item(item: Item) -> Result<TenantSettings, StoreError> {
+    decode(item)
 }
 
 pub(crate) fn server_from_item(item: Item) -> Result<ServerRecord, StoreError> {
@@ -193,6 +209,25 @@ mod tests {
         let item = key_item(&key()).unwrap();
 
         assert!(!item.contains_key(SWEEP_SHARD));
+    }
+
+    #[test]
+    fn settings_item_round_trips_without_sweep_shard() {
+        let settings = TenantSettings {
+            tenant: TenantId::parse("acme").unwrap(),
+            notification_language: deptoken_shared::Lang::En,
+            time_zone: "America/Los_Angeles".parse().unwrap(),
+            version: 4,
+        };
+
+        let item = settings_item(&settings).unwrap();
+
+        assert_eq!(item.get(PK), Some(&string("TENANT#acme")));
+        assert_eq!(item.get(SK), Some(&string("SETTINGS")));
+        assert_eq!(item.get(KIND), Some(&string(SETTINGS_KIND)));
+        assert_eq!(item.get(VERSION), Some(&number(4)));
+        assert!(!item.contains_key(SWEEP_SHARD), "the sweep index must not hold the settings item");
+        assert_eq!(settings_from_item(item).unwrap(), settings);
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! | DEP server entry | `TENANT#<tenant>` | `SERVER#<name>` |
 //! | upload history row | `TENANT#<tenant>` | `SERVER#<name>#UPLOAD#<uploaded_at>` |
 //! | MDM key | `TENANT#<tenant>` | `KEY#<key id>` |
+//! | tenant settings | `TENANT#<tenant>` | `SETTINGS` |
 //!
 //! Identifiers cannot contain `#`, so no prefix of one item's `sk` is another's by accident.
 
@@ -48,6 +49,9 @@ pub(crate) fn history_sort_key(name: &ServerName, uploaded_at: &DateTime<Utc>) -
     let time = uploaded_at.to_rfc3339_opts(SecondsFormat::Nanos, true);
     format!("{}{time}", history_prefix(name))
 }
+
+/// The sort key of the tenant's settings item.
+pub(crate) const SETTINGS_SORT_KEY: &str = "SETTINGS";
 
 pub(crate) fn key_sort_key(key_id: &KeyId) -> String {
     format!("{KEY_PREFIX}{key_id}")

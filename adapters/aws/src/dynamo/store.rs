@@ -3,16 +3,18 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use deptoken_shared::domain::{ServerName, TenantId};
-use deptoken_shared::model::{KeyRecord, ServerRecord, UploadRecord};
+use deptoken_shared::model::{KeyRecord, ServerRecord, TenantSettings, UploadRecord};
 use deptoken_shared::ports::{Store, StoreError};
 
 use super::DynamoStore;
 use super::errors::{ConditionFailure, from_build, from_sdk, from_transaction};
 use super::items::{
-    Item, SERVER_KIND, key_from_item, key_item, number, server_from_item, server_item, string, upload_from_item,
-    upload_item,
+    Item, SERVER_KIND, key_from_item, key_item, number, server_from_item, server_item, settings_from_item,
+    settings_item, string, upload_from_item, upload_item,
 };
-use super::keys::{KEY_PREFIX, KIND, PK, SERVER_PREFIX, SK, history_prefix, partition_key, server_sort_key};
+use super::keys::{
+    KEY_PREFIX, KIND, PK, SERVER_PREFIX, SETTINGS_SORT_KEY, SK, history_prefix, partition_key, server_sort_key,
+};
 use super::query::{PrefixQuery, primary_key};
 use super::sweep::DEFAULT_SCAN_SEGMENTS;
 
@@ -234,5 +236,32 @@ impl Store for DynamoStore {
 
     async fn list_all_servers(&self) -> Result<Vec<Result<ServerRecord, StoreError>>, StoreError> {
         self.scan_all_servers(DEFAULT_SCAN_SEGMENTS).await
+    }
+
+    async fn get_settings(&self, tenant: &TenantId) -> Result<Option<TenantSettings>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, string(partition_key(tenant)))
+            .key(SK, string(SETTINGS_SORT_KEY))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|err| from_sdk(err, ConditionFailure::Conflict))?;
+
+        output.item.map(settings_from_item).transpose()
+    }
+
+    async fn put_settings(&self, settings: &TenantSettings, expected_version: Option<u64>) -> Result<(), StoreError> {
+        let condition = match expected_version {
+            None => Condition::Absent(ConditionFailure::AlreadyExists),
+            Some(expected) => {
+                check_version_step(settings.version, expected)?;
+                Condition::Version(expected)
+            }
+        };
+
+        self.put_conditional(settings_item(settings)?, condition).await
     }
 }

@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use deptoken_shared::model::{KeyRecord, ServerRecord};
+use deptoken_shared::model::{KeyRecord, ServerRecord, TenantSettings};
 use deptoken_shared::ports::StoreError;
 
 use super::keys::{ItemKey, ItemKind, prefix_end};
@@ -95,6 +95,12 @@ pub(crate) fn decode_key(row: &Row) -> Result<KeyRecord, StoreError> {
     let record: KeyRecord = decode(row)?;
     check_version(row, record.version)?;
     Ok(record)
+}
+
+pub(crate) fn decode_settings(row: &Row) -> Result<TenantSettings, StoreError> {
+    let settings: TenantSettings = decode(row)?;
+    check_version(row, settings.version)?;
+    Ok(settings)
 }
 
 pub(crate) fn get(conn: &Connection, key: &ItemKey) -> Result<Option<Row>, StoreError> {

@@ -13,6 +13,7 @@ pub(crate) enum ItemKind {
     Upload,
     Key,
     Subscriber,
+    Settings,
 }
 
 impl ItemKind {
@@ -22,6 +23,7 @@ impl ItemKind {
             ItemKind::Upload => "upload",
             ItemKind::Key => "key",
             ItemKind::Subscriber => "subscriber",
+            ItemKind::Settings => "settings",
         }
     }
 }
@@ -79,6 +81,14 @@ pub(crate) fn key_key(tenant: &TenantId, key_id: &KeyId) -> ItemKey {
 }
 
 pub(crate) const KEY_PREFIX: &str = "KEY#";
+
+/// `TENANT#<tenant>` / `SETTINGS`: the tenant's settings.
+pub(crate) fn settings_key(tenant: &TenantId) -> ItemKey {
+    ItemKey {
+        pk: partition_key(tenant),
+        sk: "SETTINGS".to_owned(),
+    }
+}
 
 /// Returns the exclusive upper bound of the sort keys that start with `prefix`, for a range
 /// query `prefix <= sk < end`. A range is used instead of `LIKE` because `_`, which names may

@@ -3,10 +3,10 @@
 use async_trait::async_trait;
 
 use deptoken_shared::domain::{ServerName, TenantId};
-use deptoken_shared::model::{KeyRecord, ServerRecord, UploadRecord};
+use deptoken_shared::model::{KeyRecord, ServerRecord, TenantSettings, UploadRecord};
 use deptoken_shared::ports::{Store, StoreError};
 
-use super::items::{self, Order, decode, decode_key, decode_server, encode};
+use super::items::{self, Order, decode, decode_key, decode_server, decode_settings, encode};
 use super::keys::{self, ItemKind, KEY_PREFIX};
 use super::{SqliteStore, in_transaction};
 
@@ -185,6 +185,42 @@ impl Store for SqliteStore {
 
     async fn list_all_servers(&self) -> Result<Vec<Result<ServerRecord, StoreError>>, StoreError> {
         SqliteStore::list_all_servers(self).await
+    }
+
+    async fn get_settings(&self, tenant: &TenantId) -> Result<Option<TenantSettings>, StoreError> {
+        let key = keys::settings_key(tenant);
+        self.run(move |connection| items::get(connection, &key)?.map(|row| decode_settings(&row)).transpose())
+            .await
+    }
+
+    async fn put_settings(&self, settings: &TenantSettings, expected_version: Option<u64>) -> Result<(), StoreError> {
+        let item_key = keys::settings_key(&settings.tenant);
+        let body = encode(settings)?;
+        let version = settings.version;
+
+        match expected_version {
+            None => {
+                self.run(move |connection| {
+                    if items::insert_new(connection, &item_key, ItemKind::Settings, version, &body)? {
+                        Ok(())
+                    } else {
+                        Err(StoreError::AlreadyExists)
+                    }
+                })
+                .await
+            }
+            Some(expected) => {
+                require_next_version(version, expected)?;
+                self.run(move |connection| {
+                    if items::update_versioned(connection, &item_key, expected, &body)? {
+                        Ok(())
+                    } else {
+                        Err(StoreError::Conflict)
+                    }
+                })
+                .await
+            }
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! write it back only when something changed, conditionally on the version read.
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 
 use crate::error::ErrorCode;
 use crate::model::{ServerRecord, TokenStatus};
@@ -63,11 +64,13 @@ impl ItemResult {
 }
 
 impl Services {
-    /// Sweeps one item as listed by the store. Every problem becomes an outcome, not an error.
+    /// Sweeps one item as listed by the store, counting days left in `time_zone` (its
+    /// tenant's). Every problem becomes an outcome, not an error.
     pub(super) async fn sweep_item(
         &self,
         item: Result<ServerRecord, StoreError>,
         now: DateTime<Utc>,
+        time_zone: Tz,
         options: &SweepOptions,
     ) -> ItemResult {
         let stored = match item {
@@ -84,8 +87,8 @@ impl Services {
             (stored.clone(), AppleCheck::NotChecked)
         };
 
-        let old_status = policy::status_of(&stored, now, self.time_zone);
-        let new_status = policy::status_of(&checked, now, self.time_zone);
+        let old_status = policy::status_of(&stored, now, time_zone);
+        let new_status = policy::status_of(&checked, now, time_zone);
         let mut next = checked;
         policy::next_stage_fields(&StageFields::of(&next), next.consumer_key_fingerprint.as_deref(), &new_status)
             .write_to(&mut next);

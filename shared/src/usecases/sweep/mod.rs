@@ -3,6 +3,10 @@
 //! token. It writes back only what changed, conditionally on the version read, so that a
 //! concurrent upload always wins. One bad entry never stops the sweep.
 //!
+//! Days left are counted in each tenant's time zone. The sweep reads each tenant's settings
+//! once per run, before the entries. A tenant whose settings cannot be read is swept in the
+//! default time zone, and the failure is logged.
+//!
 //! The sweep only records stages. Publishing them is [`Services::notify_entry`]'s job: the
 //! local runner calls it right after the sweep ([`Services::sweep_and_notify`]); on AWS a
 //! consumer of the table's change stream calls [`Services::notify_record`].
@@ -12,11 +16,15 @@ mod report;
 mod retry;
 mod schedule;
 
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
+use chrono_tz::Tz;
 use futures_util::StreamExt as _;
 
+use crate::domain::TenantId;
 use crate::error::{AppError, ErrorCode};
+use crate::model::ServerRecord;
 use crate::ports::StoreError;
 
 use super::Services;
@@ -68,8 +76,16 @@ impl Services {
         let items = self.store.list_all_servers().await.inspect_err(|error| {
             tracing::error!(error = %cause_chain(error), "sweep could not list the entries");
         })?;
+        let time_zones = self.tenant_time_zones(&items, options).await;
         let results: Vec<ItemResult> = futures_util::stream::iter(items)
-            .map(|item| self.sweep_item(item, now, options))
+            .map(|item| {
+                let time_zone = item
+                    .as_ref()
+                    .ok()
+                    .and_then(|record| time_zones.get(&record.tenant).copied())
+                    .unwrap_or(self.time_zone);
+                self.sweep_item(item, now, time_zone, options)
+            })
             .buffer_unordered(options.concurrency.max(1))
             .collect()
             .await;
@@ -92,6 +108,43 @@ impl Services {
             "sweep finished"
         );
         Ok(report)
+    }
+
+    /// Reads the time zone of every tenant that has a readable entry in `items`, once per
+    /// tenant. A tenant without settings gets the default zone, and so does a tenant whose
+    /// settings cannot be read, after the error is logged.
+    async fn tenant_time_zones(
+        &self,
+        items: &[Result<ServerRecord, StoreError>],
+        options: &SweepOptions,
+    ) -> HashMap<TenantId, Tz> {
+        // Owned ids: a closure over borrowed ones makes the future fail the `Send` bound of
+        // the API handler that runs the sweep.
+        let tenants: BTreeSet<TenantId> = items
+            .iter()
+            .filter_map(|item| item.as_ref().ok())
+            .map(|record| record.tenant.clone())
+            .collect();
+
+        futures_util::stream::iter(tenants)
+            .map(|tenant| async move {
+                let time_zone = match self.effective_settings(&tenant).await {
+                    Ok(settings) => settings.time_zone,
+                    Err(error) => {
+                        tracing::error!(
+                            %tenant,
+                            error = %cause_chain(&error),
+                            default_time_zone = self.time_zone.name(),
+                            "sweep failed to read the tenant's settings, so it counts days in the default time zone"
+                        );
+                        self.time_zone
+                    }
+                };
+                (tenant, time_zone)
+            })
+            .buffer_unordered(options.concurrency.max(1))
+            .collect()
+            .await
     }
 
     /// Sweeps, then publishes the message of every entry left with a pending stage, one after
