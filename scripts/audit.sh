@@ -14,9 +14,13 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
+CARGO_DENY_VERSION=0.20.2
+
 if ! command -v cargo-deny >/dev/null 2>&1; then
-    echo "==> installing cargo-deny"
-    cargo install --locked cargo-deny
+    # A debug build skips the optimiser, so it compiles faster, and it still checks this
+    # workspace in seconds.
+    echo "==> installing cargo-deny $CARGO_DENY_VERSION (debug build)"
+    cargo install --locked --debug cargo-deny --version "$CARGO_DENY_VERSION"
 fi
 # cargo-deny reads `cargo metadata`, which needs the sources of every crate in Cargo.lock,
 # those of other targets (Android, Windows, wasm) too. `cargo build` fetched only this one's.

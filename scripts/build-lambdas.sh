@@ -10,7 +10,8 @@
 # Installs cargo-lambda and ziglang (its linker) into .venv when missing. arm64 is not built:
 # the aarch64 standard library is not installed on these machines.
 #
-# Usage: scripts/build-lambdas.sh [--sam]
+# Usage: scripts/build-lambdas.sh [--sam | --tools-only]
+# --tools-only installs cargo-lambda, ziglang and SAM into .venv and builds nothing.
 # Output: target/sam-build/<Function>/bootstrap (sam build) or target/lambda/<function>/bootstrap
 # (cargo lambda), and target/lambda-zips/<function>.zip.
 set -euo pipefail
@@ -18,11 +19,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 use_sam=false
+tools_only=false
 case "${1:-}" in
     "") ;;
     --sam) use_sam=true ;;
+    --tools-only) tools_only=true ;;
     *)
-        echo "usage: scripts/build-lambdas.sh [--sam]" >&2
+        echo "usage: scripts/build-lambdas.sh [--sam | --tools-only]" >&2
         exit 2
         ;;
 esac
@@ -50,6 +53,9 @@ if [ ! -x .venv/bin/sam ]; then
     .venv/bin/pip install --quiet "aws-sam-cli==$SAM_CLI_VERSION"
 fi
 export PATH="$PWD/.venv/bin:$PATH"
+if $tools_only; then
+    exit 0
+fi
 
 # The function packages of the workspace that have a binary target of the same name now.
 members=$(cargo metadata --no-deps --format-version 1 --locked | .venv/bin/python -c '
