@@ -1,10 +1,11 @@
-// The admin portal: loads its configuration and the message catalogue, signs the user in when
-// the configuration asks for it, fills the page frame, and shows one of three views by path
-// (a client-side router over the History API).
+// The admin portal: loads its configuration, the message catalogue and the tenant's time zone,
+// signs the user in when the configuration asks for it, fills the page frame, and shows one of
+// three views by path (a client-side router over the History API).
 
+import { api } from './lib/api.js';
 import * as auth from './lib/auth.js';
 import { h, replace } from './lib/dom.js';
-import { currentLanguage, loadCatalogue, savedLanguage, t } from './lib/i18n.js';
+import { currentLanguage, loadCatalogue, savedLanguage, setTimeZone, t } from './lib/i18n.js';
 import { renderDashboard } from './views/dashboard.js';
 import { renderRecipients } from './views/recipients.js';
 import { renderServer } from './views/server.js';
@@ -147,9 +148,27 @@ async function prepareSignIn() {
   }
 }
 
+/**
+ * Loads the tenant's time zone, in which dates are shown. When `GET /v1/settings` fails, dates
+ * stay in the catalogue's zone, the deployment's default.
+ */
+async function loadTenantTimeZone() {
+  try {
+    const settings = await api.getSettings();
+    if (!setTimeZone(settings.time_zone)) {
+      console.warn(`this browser does not support the time zone ${settings.time_zone}, so dates are shown in the default time zone`);
+    }
+  } catch (error) {
+    console.warn(`GET /v1/settings failed, so dates are shown in the default time zone: ${error.message}`);
+  }
+}
+
 async function start() {
   const problem = await prepareSignIn();
   const mustSignIn = !problem && auth.signInEnabled() && !auth.currentToken();
+  // Settings are per tenant and need a signed-in caller, unlike the catalogue, so they load
+  // beside it only when no sign-in is pending.
+  const timeZoneLoaded = problem || mustSignIn ? Promise.resolve() : loadTenantTimeZone();
 
   try {
     await loadCatalogue(savedLanguage());
@@ -184,6 +203,7 @@ async function start() {
     await startSignIn();
     return;
   }
+  await timeZoneLoaded;
   await show({ moveFocus: false });
   document.body.dataset.ready = 'true';
 }

@@ -157,4 +157,8 @@ export const api = {
   listSubscribers: () => request('GET', '/v1/subscribers'),
   addSubscriber: (protocol, endpoint) => request('POST', '/v1/subscribers', { protocol, endpoint }),
   removeSubscriber: (id) => request('DELETE', `/v1/subscribers/${encodeURIComponent(id)}`),
+
+  getSettings: () => request('GET', '/v1/settings'),
+  putSettings: (notificationLanguage, timeZone) =>
+    request('PUT', '/v1/settings', { notification_language: notificationLanguage, time_zone: timeZone }),
 };

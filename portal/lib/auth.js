@@ -25,6 +25,15 @@ const FRESH_TOKEN_MS = 60 * 1000;
 
 let settings = null;
 let discovered = null;
+/** The redirect to the sign-in page under way, shared by API calls that run in parallel. */
+let redirecting = null;
+
+// A page restored from the back-forward cache never left, so it may start a new sign-in.
+window.addEventListener('pageshow', (event) => {
+  if (event.persisted) {
+    redirecting = null;
+  }
+});
 
 /** A failed sign-in; `detail` is a short technical reason (an OAuth error code or similar). */
 export class SignInError extends Error {
@@ -139,9 +148,18 @@ function readJson(key) {
 
 /**
  * Sends the browser to the identity provider's sign-in page. Resolves once the navigation has
- * started; the page unloads soon after. Throws SignInError when discovery fails.
+ * started; the page unloads soon after. Throws SignInError when discovery fails. Parallel
+ * calls share one redirect, so that one `state` and one verifier are pending.
  */
-export async function signIn() {
+export function signIn() {
+  redirecting ??= redirectToSignIn().catch((error) => {
+    redirecting = null;
+    throw error;
+  });
+  return redirecting;
+}
+
+async function redirectToSignIn() {
   const { authorization } = await endpoints();
   // 32 random bytes give a 43-character verifier, the minimum length RFC 7636 allows.
   const verifier = randomText(32);

@@ -1,5 +1,7 @@
 // The message catalogue served by `GET /v1/messages`: UI strings, status labels and error
-// texts in one language, plus the tenant's time zone for dates. The catalogue needs no
+// texts in one language, plus the deployment's default time zone. Dates are formatted in the
+// tenant's zone from `GET /v1/settings` once app.js has set it (setTimeZone), and in the
+// catalogue's zone until then or when the settings could not be read. The catalogue needs no
 // sign-in: on AWS `GET /v1/messages` is public, so that the sign-in screens have their texts.
 // The bearer token goes along when one is held.
 
@@ -9,6 +11,8 @@ const STORAGE_KEY = 'deptoken.lang';
 const LANGUAGES = ['ja', 'en'];
 
 let catalogue = null;
+/** The tenant's IANA time zone from `GET /v1/settings`, or null to use the catalogue's. */
+let tenantTimeZone = null;
 
 /** Returns the language chosen before (stored in localStorage), or Japanese. */
 export function savedLanguage() {
@@ -67,6 +71,25 @@ export function errorText(code) {
   return catalogue?.errors?.[code] ?? null;
 }
 
+/**
+ * Sets the tenant's time zone for every date formatted from now on. Returns false and keeps
+ * the previous zone when this browser does not support `zone`.
+ */
+export function setTimeZone(zone) {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+  } catch {
+    return false;
+  }
+  tenantTimeZone = zone;
+  return true;
+}
+
+/** Returns the zone dates are shown in: the tenant's, else the catalogue's default. */
+export function timeZone() {
+  return tenantTimeZone ?? catalogue?.time_zone ?? 'Asia/Tokyo';
+}
+
 /** Formats an RFC 3339 instant as a date in the tenant's zone: `2026年1月17日`. */
 export function formatDate(instant) {
   return format(instant, { year: 'numeric', month: 'long', day: 'numeric' });
@@ -79,6 +102,5 @@ export function formatDateTime(instant) {
 
 function format(instant, options) {
   const locale = currentLanguage() === 'ja' ? 'ja-JP' : 'en-US';
-  const timeZone = catalogue?.time_zone ?? 'Asia/Tokyo';
-  return new Intl.DateTimeFormat(locale, { ...options, timeZone }).format(new Date(instant));
+  return new Intl.DateTimeFormat(locale, { ...options, timeZone: timeZone() }).format(new Date(instant));
 }

@@ -1,8 +1,10 @@
-// The notification recipients: the tenant's email addresses and phone numbers (SMS).
+// The notification recipients: the tenant's email addresses and phone numbers (SMS), and the
+// tenant's notification settings (views/settings.js).
 
 import { api } from '../lib/api.js';
 import { confirmDialog, errorBlock, h, replace, statusBlock } from '../lib/dom.js';
 import { t } from '../lib/i18n.js';
+import { renderSettings } from './settings.js';
 
 const SUBSCRIPTION_STATUS_KEYS = {
   confirmed: 'recipients.confirmed',
@@ -13,6 +15,7 @@ const SUBSCRIPTION_STATUS_KEYS = {
 export async function renderRecipients(view) {
   const list = h('div', {});
   const result = h('div', { className: 'form-result', tabindex: '-1' });
+  const settings = h('div', {});
   const page = { list, result };
   view.append(
     h('h1', { tabindex: '-1' }, t('recipients.title')),
@@ -20,8 +23,9 @@ export async function renderRecipients(view) {
     result,
     list,
     addForm(page),
+    settings,
   );
-  await refresh(page);
+  await Promise.all([refresh(page), renderSettings(settings)]);
 }
 
 async function refresh(page) {

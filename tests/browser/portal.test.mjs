@@ -97,9 +97,17 @@ async function entryWithToken(name, displayName, expiresAt) {
   return token.consumerKey;
 }
 
-function japaneseDate(instant) {
-  return new Intl.DateTimeFormat('ja-JP', { timeZone: 'Asia/Tokyo', year: 'numeric', month: 'long', day: 'numeric' })
+function japaneseDate(instant, timeZone = 'Asia/Tokyo') {
+  return new Intl.DateTimeFormat('ja-JP', { timeZone, year: 'numeric', month: 'long', day: 'numeric' })
     .format(new Date(instant));
+}
+
+const DEFAULT_SETTINGS = { notification_language: 'ja', time_zone: 'Asia/Tokyo' };
+
+/** Stores the default settings again, so that later tests and screenshots use Asia/Tokyo. */
+async function restoreDefaultSettings() {
+  const restored = await apiJson('PUT', '/v1/settings', DEFAULT_SETTINGS);
+  assert.equal(restored.status, 200, JSON.stringify(restored.body));
 }
 
 // --- Helpers: the browser ---
@@ -414,6 +422,22 @@ test('keyboard focus order is logical', async () => {
   await page.close();
 });
 
+test('settings focus order is logical', async () => {
+  const page = await openPortal('/recipients');
+  await page.locator('#settings-language').focus();
+
+  const order = [await focusedDescription(page)];
+  for (let i = 0; i < 2; i += 1) {
+    await page.keyboard.press('Tab');
+    order.push(await focusedDescription(page));
+  }
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+
+  assert.deepEqual(order, ['settings-language', 'settings-time-zone', '設定を保存']);
+  assert.equal(outline, 'solid');
+  await page.close();
+});
+
 /** Returns the lowest WCAG contrast ratio of text against its background among `selector`'s elements. */
 async function lowestContrast(page, selector) {
   return page.evaluate((css) => {
@@ -447,21 +471,25 @@ async function lowestContrast(page, selector) {
 }
 
 test('text contrast is at least 4.5:1', async () => {
-  const selectors = {
-    '/': [
+  // Per screen: an element that shows once the screen has loaded, and the selectors to check.
+  const screens = {
+    '/': ['table', [
       'h1', '.intro', 'th', 'td', '.secondary-text', '.expiry', '.expiry-alert', '.status', '.status-action',
       '.banner h2', '.banner li', '.help', 'label', 'button', '.site-nav a', '.site-title a', '#lang-switch', 'tbody a',
-    ],
-    '/servers/nara': [
+    ]],
+    '/servers/nara': ['table', [
       '.summary dt', '.summary dd', '.steps h3', '.steps p', '.abm-steps li', '.notice-warning', '.notice-progress p', '.status-ok',
       '.secondary-inline', '.button-link', 'button', 'button.secondary', '.help', '.not-set', 'table.history td',
-    ],
+    ]],
+    '/recipients': ['#settings-time-zone', [
+      'h1', '.intro', 'h2', '.card p', 'label', '.help', 'select', 'button',
+    ]],
   };
 
-  for (const [portalPath, list] of Object.entries(selectors)) {
+  for (const [portalPath, [loaded, list]] of Object.entries(screens)) {
     const page = await openPortal(portalPath);
     await page.locator('h1').waitFor();
-    await page.locator('table').first().waitFor();
+    await page.locator(loaded).first().waitFor();
     for (const selector of list) {
       const ratio = await lowestContrast(page, selector);
 
@@ -496,6 +524,174 @@ test('recipients screen lists, adds and removes', async (t) => {
   const listed = (await apiJson('GET', '/v1/subscribers')).body.subscribers;
 
   assert.ok(!listed.some((subscriber) => subscriber.endpoint === 'ops@example.com'));
+  await page.close();
+});
+
+test('settings store language and zone', async (t) => {
+  t.after(restoreDefaultSettings);
+  const name = 'naha';
+  // 03:00 UTC is noon in Tokyo and the evening of the day before in Los Angeles.
+  const expiresAt = new Date(Date.now() + 200 * DAY_MS);
+  expiresAt.setUTCHours(3, 0, 0, 0);
+  await entryWithToken(name, '那覇営業所', expiresAt);
+  const storedExpiry = (await apiJson('GET', `/v1/servers/${name}`)).body.expires_at;
+  const tokyoDate = japaneseDate(storedExpiry);
+  const losAngelesDate = japaneseDate(storedExpiry, 'America/Los_Angeles');
+  assert.notEqual(tokyoDate, losAngelesDate, `${storedExpiry} falls on one day in both zones`);
+
+  const page = await openPortal('/recipients');
+  const language = page.getByLabel('通知の言語');
+  const zone = page.getByLabel('タイムゾーン');
+  await zone.waitFor();
+
+  assert.equal(await language.inputValue(), 'ja');
+  assert.equal(await zone.inputValue(), 'Asia/Tokyo');
+  assert.equal(await zone.locator('option').first().getAttribute('value'), 'Asia/Tokyo');
+  assert.match(await page.locator('#settings-language-help').textContent(), /表示言語/);
+
+  await language.selectOption('en');
+  await zone.selectOption('America/Los_Angeles');
+  await page.getByRole('button', { name: '設定を保存' }).click();
+  const result = page.locator('#settings-result .notice-success');
+  await result.waitFor();
+  const resultText = await result.textContent();
+  const stored = (await apiJson('GET', '/v1/settings')).body;
+
+  assert.ok(resultText.includes('通知の設定を保存しました'), resultText);
+  assert.ok(resultText.includes('English'), resultText);
+  assert.ok(resultText.includes('America/Los_Angeles'), resultText);
+  assert.equal(await result.getAttribute('role'), 'status');
+  assert.equal(await focusedDescription(page), 'settings-result');
+  assert.equal(stored.notification_language, 'en');
+  assert.equal(stored.time_zone, 'America/Los_Angeles');
+  assert.ok(stored.version >= 1, JSON.stringify(stored));
+
+  // The dashboard shows the new zone at once, without a reload, and after one.
+  await page.locator('#site-nav a[href="/"]').click();
+  const expiry = page.locator(`tr[data-server="${name}"] [data-expiry]`);
+  await expiry.waitFor();
+  const dateInSession = await expiry.textContent();
+  await page.reload();
+  await page.locator('body[data-ready="true"]').waitFor();
+  const dateAfterReload = await expiry.textContent();
+
+  assert.ok(dateInSession.includes(losAngelesDate), `${dateInSession}, expected ${losAngelesDate}`);
+  assert.ok(dateAfterReload.includes(losAngelesDate), `${dateAfterReload}, expected ${losAngelesDate}`);
+
+  await page.goto(`${BASE}/recipients`);
+  await page.locator('body[data-ready="true"]').waitFor();
+
+  assert.equal(await language.inputValue(), 'en');
+  assert.equal(await zone.inputValue(), 'America/Los_Angeles');
+
+  await language.selectOption('ja');
+  await zone.selectOption('Asia/Tokyo');
+  await page.getByRole('button', { name: '設定を保存' }).click();
+  await result.waitFor();
+  const restored = (await apiJson('GET', '/v1/settings')).body;
+  await page.locator('#site-nav a[href="/"]').click();
+  await expiry.waitFor();
+
+  assert.equal(restored.notification_language, 'ja');
+  assert.equal(restored.time_zone, 'Asia/Tokyo');
+  assert.ok((await expiry.textContent()).includes(tokyoDate));
+  await page.close();
+});
+
+test('settings error shows next to field', async () => {
+  const before = (await apiJson('GET', '/v1/settings')).body;
+  const catalogue = (await apiJson('GET', '/v1/messages?lang=ja')).body;
+  const page = await openPortal('/recipients');
+  const zone = page.getByLabel('タイムゾーン');
+  await zone.waitFor();
+  // The list offers only valid zones, so the request is changed on its way to the API.
+  await page.route('**/v1/settings', async (route) => {
+    if (route.request().method() !== 'PUT') {
+      await route.continue();
+      return;
+    }
+    const body = { ...route.request().postDataJSON(), time_zone: 'Mars/Olympus_Mons' };
+    await route.continue({ postData: JSON.stringify(body) });
+  });
+
+  await page.getByRole('button', { name: '設定を保存' }).click();
+  const fieldError = page.locator('#settings-time-zone-error [role="alert"]');
+  await fieldError.waitFor();
+  const errorText = await fieldError.textContent();
+  const after = (await apiJson('GET', '/v1/settings')).body;
+
+  assert.ok(errorText.includes(catalogue.errors.invalid_request.message.replace('{field}', 'time_zone')), errorText);
+  assert.ok(errorText.includes('対処方法'), errorText);
+  assert.equal(await zone.getAttribute('aria-invalid'), 'true');
+  assert.match(await zone.getAttribute('aria-describedby'), /\bsettings-time-zone-error\b/);
+  assert.equal(await focusedDescription(page), 'settings-time-zone');
+  assert.equal(await page.locator('#settings-language-error').textContent(), '');
+  assert.equal(await page.locator('#settings-result').textContent(), '');
+  assert.deepEqual(after, before);
+
+  await page.unroute('**/v1/settings');
+  await page.getByRole('button', { name: '設定を保存' }).click();
+  await page.locator('#settings-result .notice-success').waitFor();
+
+  assert.equal(await zone.getAttribute('aria-invalid'), null);
+  assert.equal(await page.locator('#settings-time-zone-error').textContent(), '');
+  await page.close();
+});
+
+test('settings read-only after 403', async () => {
+  const catalogue = (await apiJson('GET', '/v1/messages?lang=ja')).body;
+  const forbidden = catalogue.errors.forbidden;
+  const page = await openPortal('/recipients');
+  await page.getByLabel('タイムゾーン').waitFor();
+  // The local runner acts as an admin, so the route returns the API's 403 for a reader.
+  await page.route('**/v1/settings', async (route) => {
+    if (route.request().method() !== 'PUT') {
+      await route.continue();
+      return;
+    }
+    await route.fulfill({
+      status: 403,
+      contentType: 'application/json',
+      body: JSON.stringify({ error: { code: 'forbidden', message: forbidden.message, action: forbidden.action } }),
+    });
+  });
+
+  await page.getByRole('button', { name: '設定を保存' }).click();
+  const notice = page.locator('#settings-read-only .notice-warning');
+  await notice.waitFor();
+  const alertText = await page.locator('#settings-result [role="alert"]').textContent();
+
+  assert.ok((await notice.textContent()).includes('管理者だけ'));
+  assert.ok(alertText.includes(forbidden.message), alertText);
+  assert.ok(alertText.includes(forbidden.action), alertText);
+  assert.equal(await page.getByLabel('通知の言語').isDisabled(), true);
+  assert.equal(await page.getByLabel('タイムゾーン').isDisabled(), true);
+  assert.equal(await page.getByRole('button', { name: '設定を保存' }).isDisabled(), true);
+  assert.match(await page.getByLabel('タイムゾーン').getAttribute('aria-describedby'), /\bsettings-read-only\b/);
+  assert.equal(await focusedDescription(page), 'settings-result');
+  await page.close();
+});
+
+test('dates fall back to default zone', async (t) => {
+  t.after(restoreDefaultSettings);
+  const stored = await apiJson('PUT', '/v1/settings', { notification_language: 'ja', time_zone: 'America/Los_Angeles' });
+  assert.equal(stored.status, 200, JSON.stringify(stored.body));
+  const storedExpiry = (await apiJson('GET', '/v1/servers/naha')).body.expires_at;
+  // Not openPortal: the portal logs a warning when /v1/settings fails, which is expected here.
+  const page = await context.newPage();
+  await page.route('**/v1/settings', (route) => route.fulfill({
+    status: 503,
+    contentType: 'application/json',
+    body: JSON.stringify({ error: { code: 'service_busy', message: 'busy', action: 'retry' } }),
+  }));
+
+  await page.goto(`${BASE}/`);
+  await page.evaluate(() => localStorage.setItem('deptoken.lang', 'ja'));
+  await page.reload();
+  await page.locator('body[data-ready="true"]').waitFor();
+  const dateText = await page.locator('tr[data-server="naha"] [data-expiry]').textContent();
+
+  assert.ok(dateText.includes(japaneseDate(storedExpiry)), `${dateText}, expected the Tokyo date`);
   await page.close();
 });
 

@@ -80,6 +80,7 @@ async fn portal_assets_have_their_types() {
     let cases = [
         ("script", "/portal/app.js", "text/javascript; charset=utf-8"),
         ("view module", "/portal/views/server.js", "text/javascript; charset=utf-8"),
+        ("settings view", "/portal/views/settings.js", "text/javascript; charset=utf-8"),
         ("style sheet", "/portal/styles.css", "text/css; charset=utf-8"),
     ];
 

@@ -28,6 +28,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     ("views/dashboard.js", JAVASCRIPT, include_str!("../../../portal/views/dashboard.js")),
     ("views/server.js", JAVASCRIPT, include_str!("../../../portal/views/server.js")),
     ("views/recipients.js", JAVASCRIPT, include_str!("../../../portal/views/recipients.js")),
+    ("views/settings.js", JAVASCRIPT, include_str!("../../../portal/views/settings.js")),
     ("views/signin.js", JAVASCRIPT, include_str!("../../../portal/views/signin.js")),
     ("lib/auth.js", JAVASCRIPT, include_str!("../../../portal/lib/auth.js")),
 ];

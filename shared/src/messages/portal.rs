@@ -37,7 +37,8 @@ pub struct StatusText {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PortalCatalogue {
     pub lang: Lang,
-    /// The IANA zone in which the portal shows dates (the tenant's zone).
+    /// The deployment's default IANA zone. The portal shows dates in the tenant's zone from
+    /// `GET /v1/settings`, and in this one when the settings cannot be read.
     pub time_zone: String,
     /// UI strings by key.
     pub ui: BTreeMap<&'static str, &'static str>,
@@ -403,6 +404,40 @@ pub const UI_TEXTS: &[(&str, &str, &str)] = &[
     ("recipients.add", "追加", "Add"),
     ("recipients.busy", "保存しています…", "Saving…"),
     ("recipients.added", "通知先「{endpoint}」を追加しました。", "The recipient {endpoint} was added."),
+    // Notification settings (`/v1/settings`) on the recipients screen.
+    ("settings.title", "通知の設定", "Notification settings"),
+    (
+        "settings.intro",
+        "ここで設定した言語とタイムゾーンは、上の一覧のすべての通知先に届く通知に使われます。",
+        "The language and time zone set here apply to the notifications sent to every recipient listed above.",
+    ),
+    ("settings.language", "通知の言語", "Notification language"),
+    (
+        "settings.language_help",
+        "メールと SMS の通知に使う言語です。このポータルの表示言語（画面右上の切り替え）とは別に設定します。",
+        "The language of the notification emails and SMS. It is set separately from this portal's display language (the switch at the top right).",
+    ),
+    ("settings.language_ja", "日本語", "日本語"),
+    ("settings.language_en", "English", "English"),
+    ("settings.time_zone", "タイムゾーン", "Time zone"),
+    (
+        "settings.time_zone_help",
+        "通知とダッシュボードに表示する有効期限の日付と残り日数は、このタイムゾーンで数えます。",
+        "Expiry dates and days left in notifications and on the dashboard are counted in this time zone.",
+    ),
+    ("settings.submit", "設定を保存", "Save settings"),
+    ("settings.busy", "設定を保存しています…", "Saving the settings…"),
+    (
+        "settings.saved",
+        "通知の設定を保存しました（通知の言語: {language}、タイムゾーン: {zone}）。",
+        "The notification settings were saved (notification language: {language}, time zone: {zone}).",
+    ),
+    ("settings.failed", "通知の設定を保存できませんでした。", "The notification settings were not saved."),
+    (
+        "settings.read_only",
+        "通知の設定を変更できるのは管理者だけです。現在の設定を表示していますが、変更はできません。",
+        "Only administrators can change the notification settings. The current settings are shown, but cannot be changed.",
+    ),
 ];
 
 #[cfg(test)]
@@ -432,8 +467,9 @@ mod tests {
 
     #[test]
     fn ui_texts_are_in_their_language() {
-        // The language switch names the other language on purpose.
-        let switch_keys = ["app.lang_switch", "app.lang_switch_label"];
+        // The language switch names the other language on purpose, and the notification
+        // languages are named in their own language in both catalogues.
+        let switch_keys = ["app.lang_switch", "app.lang_switch_label", "settings.language_ja"];
 
         for (key, ja, en) in UI_TEXTS.iter().filter(|(key, _, _)| !switch_keys.contains(key)) {
             assert!(has_japanese(ja) || ja.is_ascii(), "{key} ja");
