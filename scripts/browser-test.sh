@@ -51,7 +51,10 @@ stop_server() {
 }
 trap stop_server EXIT
 
-# Port 0 lets the runner and its simulator pick free ports; both addresses are printed.
+# Port 0 lets the runner and its simulator pick free ports; both addresses are printed. The log
+# files exist before the server starts, so the wait loop below can read them at once.
+: >"$work/stdout.log"
+: >"$work/stderr.log"
 "$deptoken_bin" serve --simulator --simulator-addr 127.0.0.1:0 --addr 127.0.0.1:0 \
     --data-dir "$work/data" >"$work/stdout.log" 2>"$work/stderr.log" &
 server_pid=$!
