@@ -12,8 +12,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use deptoken_api::IdentitySource;
 use deptoken_embedded::SqliteStore;
 use deptoken_shared::clock::Clock;
-use deptoken_shared::domain::{ServerName, TenantId};
-use deptoken_shared::model::{KeyRecord, ServerRecord, Stage, TenantSettings, TokenStatus, UploadRecord};
+use deptoken_shared::model::{ServerRecord, Stage, TokenStatus};
 use deptoken_shared::ports::{Notification, Store, StoreError};
 use deptoken_shared::usecases::{RetryPolicy, Services, SweepOptions, SweepRunner, UploadRequest};
 use http_body_util::BodyExt;
@@ -21,6 +20,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 use crate::harness::{Harness, IssuedToken, admin, tenant};
+use crate::support::store_override::{Overridden, StoreOverride};
 
 /// Retries that wait milliseconds, so that the tests never sleep for long.
 pub fn fast_retry() -> RetryPolicy {
@@ -181,63 +181,17 @@ struct StaleListing {
 }
 
 #[async_trait]
-impl Store for StaleListing {
-    async fn get_server(&self, tenant: &TenantId, name: &ServerName) -> Result<Option<ServerRecord>, StoreError> {
-        self.inner.get_server(tenant, name).await
-    }
-
-    async fn list_servers(&self, tenant: &TenantId) -> Result<Vec<ServerRecord>, StoreError> {
-        self.inner.list_servers(tenant).await
-    }
-
-    async fn create_server(&self, server: &ServerRecord, first_key: &KeyRecord) -> Result<(), StoreError> {
-        self.inner.create_server(server, first_key).await
-    }
-
-    async fn update_server(&self, server: &ServerRecord, expected_version: u64) -> Result<(), StoreError> {
-        self.inner.update_server(server, expected_version).await
-    }
-
-    async fn commit_upload(
-        &self,
-        server: &ServerRecord,
-        expected_version: u64,
-        history: &UploadRecord,
-        key_changes: &[KeyRecord],
-    ) -> Result<(), StoreError> {
-        self.inner.commit_upload(server, expected_version, history, key_changes).await
-    }
-
-    async fn delete_server(&self, tenant: &TenantId, name: &ServerName) -> Result<(), StoreError> {
-        self.inner.delete_server(tenant, name).await
-    }
-
-    async fn list_history(&self, tenant: &TenantId, name: &ServerName) -> Result<Vec<UploadRecord>, StoreError> {
-        self.inner.list_history(tenant, name).await
-    }
-
-    async fn list_keys(&self, tenant: &TenantId) -> Result<Vec<KeyRecord>, StoreError> {
-        self.inner.list_keys(tenant).await
-    }
-
-    async fn put_key(&self, key: &KeyRecord, expected_version: Option<u64>) -> Result<(), StoreError> {
-        self.inner.put_key(key, expected_version).await
+impl StoreOverride for StaleListing {
+    fn inner(&self) -> &dyn Store {
+        &*self.inner
     }
 
     async fn list_all_servers(&self) -> Result<Vec<Result<ServerRecord, StoreError>>, StoreError> {
         let stale = self.listing.lock().expect("listing lock").take();
         match stale {
             Some(listing) => Ok(listing),
-            None => self.inner.list_all_servers().await,
+            None => self.inner().list_all_servers().await,
         }
-    }
-
-    async fn get_settings(&self, tenant: &TenantId) -> Result<Option<TenantSettings>, StoreError> {
-        self.inner.get_settings(tenant).await
-    }
-
-    async fn put_settings(&self, settings: &TenantSettings, expected_version: Option<u64>) -> Result<(), StoreError> {
-        self.inner.put_settings(settings, expected_version).await
     }
 }
 
@@ -249,10 +203,10 @@ async fn sweep_concurrent_upload_is_not_overwritten() {
     let read_before_upload = harness.store.list_all_servers().await.expect("list");
     upload_expiring(&harness, &harness.services, "tokyo", &certificate, harness.clock.now() + chrono::Duration::days(365)).await;
     let after_upload = stored(&harness, "tokyo").await;
-    let stale = Arc::new(StaleListing {
+    let stale = Arc::new(Overridden(StaleListing {
         inner: harness.store.clone(),
         listing: Mutex::new(Some(read_before_upload)),
-    });
+    }));
     let services = Services {
         store: stale,
         ..(*harness.services).clone()

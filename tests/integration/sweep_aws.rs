@@ -15,13 +15,14 @@ use deptoken_aws::DynamoStore;
 use deptoken_dep_sim::{FaultKind, TokenState};
 use deptoken_shared::clock::{Clock, FixedClock};
 use deptoken_shared::domain::{ServerName, TenantId};
-use deptoken_shared::model::{KeyRecord, ServerRecord, TenantSettings, TokenStatus, UploadRecord};
+use deptoken_shared::model::{ServerRecord, TokenStatus};
 use deptoken_shared::policy;
 use deptoken_shared::ports::{Store, StoreError};
 use deptoken_shared::usecases::{Services, UploadRequest};
 use serde_json::Value;
 
 use crate::support::deployment::{Deployment, METRICS_NAMESPACE, admin_of};
+use crate::support::store_override::{Overridden, StoreOverride};
 
 /// Entries in the table besides the unreadable one.
 const ENTRIES: usize = 1_000;
@@ -188,51 +189,13 @@ struct UploadDuringSweep {
 }
 
 #[async_trait]
-impl Store for UploadDuringSweep {
-    async fn get_server(&self, tenant: &TenantId, name: &ServerName) -> Result<Option<ServerRecord>, StoreError> {
-        self.inner.get_server(tenant, name).await
-    }
-
-    async fn list_servers(&self, tenant: &TenantId) -> Result<Vec<ServerRecord>, StoreError> {
-        self.inner.list_servers(tenant).await
-    }
-
-    async fn create_server(&self, server: &ServerRecord, first_key: &KeyRecord) -> Result<(), StoreError> {
-        self.inner.create_server(server, first_key).await
-    }
-
-    async fn update_server(&self, server: &ServerRecord, expected_version: u64) -> Result<(), StoreError> {
-        self.inner.update_server(server, expected_version).await
-    }
-
-    async fn commit_upload(
-        &self,
-        server: &ServerRecord,
-        expected_version: u64,
-        history: &UploadRecord,
-        key_changes: &[KeyRecord],
-    ) -> Result<(), StoreError> {
-        self.inner.commit_upload(server, expected_version, history, key_changes).await
-    }
-
-    async fn delete_server(&self, tenant: &TenantId, name: &ServerName) -> Result<(), StoreError> {
-        self.inner.delete_server(tenant, name).await
-    }
-
-    async fn list_history(&self, tenant: &TenantId, name: &ServerName) -> Result<Vec<UploadRecord>, StoreError> {
-        self.inner.list_history(tenant, name).await
-    }
-
-    async fn list_keys(&self, tenant: &TenantId) -> Result<Vec<KeyRecord>, StoreError> {
-        self.inner.list_keys(tenant).await
-    }
-
-    async fn put_key(&self, key: &KeyRecord, expected_version: Option<u64>) -> Result<(), StoreError> {
-        self.inner.put_key(key, expected_version).await
+impl StoreOverride for UploadDuringSweep {
+    fn inner(&self) -> &dyn Store {
+        &self.inner
     }
 
     async fn list_all_servers(&self) -> Result<Vec<Result<ServerRecord, StoreError>>, StoreError> {
-        let listing = self.inner.list_all_servers().await?;
+        let listing = self.inner().list_all_servers().await?;
 
         let upload = self.upload.lock().expect("upload lock").take();
         if let Some((services, file)) = upload {
@@ -244,14 +207,6 @@ impl Store for UploadDuringSweep {
             services.upload_token(&admin_of(tenant_name), name, request).await.expect("the concurrent upload");
         }
         Ok(listing)
-    }
-
-    async fn get_settings(&self, tenant: &TenantId) -> Result<Option<TenantSettings>, StoreError> {
-        self.inner.get_settings(tenant).await
-    }
-
-    async fn put_settings(&self, settings: &TenantSettings, expected_version: Option<u64>) -> Result<(), StoreError> {
-        self.inner.put_settings(settings, expected_version).await
     }
 }
 
@@ -287,10 +242,10 @@ async fn sweep_aws_thousand_entries() {
         clock: Arc::new(FixedClock::new(now + Duration::seconds(1))),
         ..(*upload.services).clone()
     });
-    let store = Arc::new(UploadDuringSweep {
+    let store = Arc::new(Overridden(UploadDuringSweep {
         inner: deployment.store(),
         upload: Mutex::new(Some((admin_services, new_token.file))),
-    });
+    }));
     function.services = Arc::new(Services {
         store,
         ..(*function.services).clone()

@@ -14,8 +14,8 @@ use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 use deptoken_api::IdentitySource;
 use deptoken_embedded::SqliteStore;
 use deptoken_shared::clock::Clock;
-use deptoken_shared::domain::{Caller, ServerName, TenantId};
-use deptoken_shared::model::{KeyRecord, ServerRecord, Stage, TenantSettings, UploadRecord};
+use deptoken_shared::domain::{Caller, TenantId};
+use deptoken_shared::model::{Stage, TenantSettings};
 use deptoken_shared::ports::{Notification, Store, StoreError};
 use deptoken_shared::usecases::{Services, SweepOptions, UploadRequest};
 use http_body_util::BodyExt;
@@ -24,6 +24,7 @@ use tower::ServiceExt;
 
 use crate::harness::{Harness, admin, other_tenant_admin, reader};
 use crate::sweep::outbox;
+use crate::support::store_override::{Overridden, StoreOverride};
 
 /// 2027-04-01 12:00 in Tokyo, which is still 2027-03-31 (20:00) in Los Angeles.
 fn sweep_instant() -> DateTime<Utc> {
@@ -145,51 +146,9 @@ struct SettingsProbe {
 }
 
 #[async_trait]
-impl Store for SettingsProbe {
-    async fn get_server(&self, tenant: &TenantId, name: &ServerName) -> Result<Option<ServerRecord>, StoreError> {
-        self.inner.get_server(tenant, name).await
-    }
-
-    async fn list_servers(&self, tenant: &TenantId) -> Result<Vec<ServerRecord>, StoreError> {
-        self.inner.list_servers(tenant).await
-    }
-
-    async fn create_server(&self, server: &ServerRecord, first_key: &KeyRecord) -> Result<(), StoreError> {
-        self.inner.create_server(server, first_key).await
-    }
-
-    async fn update_server(&self, server: &ServerRecord, expected_version: u64) -> Result<(), StoreError> {
-        self.inner.update_server(server, expected_version).await
-    }
-
-    async fn commit_upload(
-        &self,
-        server: &ServerRecord,
-        expected_version: u64,
-        history: &UploadRecord,
-        key_changes: &[KeyRecord],
-    ) -> Result<(), StoreError> {
-        self.inner.commit_upload(server, expected_version, history, key_changes).await
-    }
-
-    async fn delete_server(&self, tenant: &TenantId, name: &ServerName) -> Result<(), StoreError> {
-        self.inner.delete_server(tenant, name).await
-    }
-
-    async fn list_history(&self, tenant: &TenantId, name: &ServerName) -> Result<Vec<UploadRecord>, StoreError> {
-        self.inner.list_history(tenant, name).await
-    }
-
-    async fn list_keys(&self, tenant: &TenantId) -> Result<Vec<KeyRecord>, StoreError> {
-        self.inner.list_keys(tenant).await
-    }
-
-    async fn put_key(&self, key: &KeyRecord, expected_version: Option<u64>) -> Result<(), StoreError> {
-        self.inner.put_key(key, expected_version).await
-    }
-
-    async fn list_all_servers(&self) -> Result<Vec<Result<ServerRecord, StoreError>>, StoreError> {
-        self.inner.list_all_servers().await
+impl StoreOverride for SettingsProbe {
+    fn inner(&self) -> &dyn Store {
+        &*self.inner
     }
 
     async fn get_settings(&self, tenant: &TenantId) -> Result<Option<TenantSettings>, StoreError> {
@@ -197,21 +156,17 @@ impl Store for SettingsProbe {
         if self.fail_reads {
             return Err(StoreError::Unavailable("settings read failed on purpose".into()));
         }
-        self.inner.get_settings(tenant).await
-    }
-
-    async fn put_settings(&self, settings: &TenantSettings, expected_version: Option<u64>) -> Result<(), StoreError> {
-        self.inner.put_settings(settings, expected_version).await
+        self.inner().get_settings(tenant).await
     }
 }
 
 /// Returns the harness's services on a [`SettingsProbe`] over its store.
-fn probed(harness: &Harness, fail_reads: bool) -> (Services, Arc<SettingsProbe>) {
-    let probe = Arc::new(SettingsProbe {
+fn probed(harness: &Harness, fail_reads: bool) -> (Services, Arc<Overridden<SettingsProbe>>) {
+    let probe = Arc::new(Overridden(SettingsProbe {
         inner: harness.store.clone(),
         reads: AtomicUsize::new(0),
         fail_reads,
-    });
+    }));
     let services = Services {
         store: probe.clone(),
         ..(*harness.services).clone()

@@ -11,9 +11,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use deptoken_shared::clock::SystemClock;
 use deptoken_shared::dep::{DepClient, DepClientConfig};
-use deptoken_shared::domain::{ServerName, TenantId};
+use deptoken_shared::domain::ServerName;
 use deptoken_shared::error::ErrorCode;
-use deptoken_shared::model::{KeyRecord, ServerRecord, TenantSettings, UploadRecord};
+use deptoken_shared::model::{KeyRecord, ServerRecord, UploadRecord};
 use deptoken_shared::ports::{Notification, Notifier, NotifyError, Store, StoreError};
 use deptoken_shared::usecases::{Services, SweepOptions, UploadRequest};
 use serde_json::json;
@@ -21,6 +21,7 @@ use tokio::net::TcpListener;
 
 use crate::harness::{Harness, Snapshot, admin};
 use crate::support::moto::Moto;
+use crate::support::store_override::{Overridden, StoreOverride};
 
 fn upload_of(file: &[u8]) -> UploadRequest {
     UploadRequest {
@@ -274,24 +275,11 @@ impl FailingStore {
 }
 
 #[async_trait]
-impl Store for FailingStore {
-    async fn get_server(
-        &self,
-        tenant: &TenantId,
-        name: &ServerName,
-    ) -> Result<Option<ServerRecord>, StoreError> {
-        self.inner.get_server(tenant, name).await
+impl StoreOverride for FailingStore {
+    fn inner(&self) -> &dyn Store {
+        &*self.inner
     }
-    async fn list_servers(&self, tenant: &TenantId) -> Result<Vec<ServerRecord>, StoreError> {
-        self.inner.list_servers(tenant).await
-    }
-    async fn create_server(
-        &self,
-        server: &ServerRecord,
-        first_key: &KeyRecord,
-    ) -> Result<(), StoreError> {
-        self.inner.create_server(server, first_key).await
-    }
+
     async fn update_server(
         &self,
         server: &ServerRecord,
@@ -300,8 +288,9 @@ impl Store for FailingStore {
         if self.take() {
             return Err((self.failure)());
         }
-        self.inner.update_server(server, expected_version).await
+        self.inner().update_server(server, expected_version).await
     }
+
     async fn commit_upload(
         &self,
         server: &ServerRecord,
@@ -316,37 +305,6 @@ impl Store for FailingStore {
             .commit_upload(server, expected_version, history, key_changes)
             .await
     }
-    async fn delete_server(&self, tenant: &TenantId, name: &ServerName) -> Result<(), StoreError> {
-        self.inner.delete_server(tenant, name).await
-    }
-    async fn list_history(
-        &self,
-        tenant: &TenantId,
-        name: &ServerName,
-    ) -> Result<Vec<UploadRecord>, StoreError> {
-        self.inner.list_history(tenant, name).await
-    }
-    async fn list_keys(&self, tenant: &TenantId) -> Result<Vec<KeyRecord>, StoreError> {
-        self.inner.list_keys(tenant).await
-    }
-    async fn put_key(
-        &self,
-        key: &KeyRecord,
-        expected_version: Option<u64>,
-    ) -> Result<(), StoreError> {
-        self.inner.put_key(key, expected_version).await
-    }
-    async fn list_all_servers(&self) -> Result<Vec<Result<ServerRecord, StoreError>>, StoreError> {
-        self.inner.list_all_servers().await
-    }
-
-    async fn get_settings(&self, tenant: &TenantId) -> Result<Option<TenantSettings>, StoreError> {
-        self.inner.get_settings(tenant).await
-    }
-
-    async fn put_settings(&self, settings: &TenantSettings, expected_version: Option<u64>) -> Result<(), StoreError> {
-        self.inner.put_settings(settings, expected_version).await
-    }
 }
 
 /// Makes five uploads and five checks of the entry `tokyo` each meet one failing store write,
@@ -354,11 +312,11 @@ impl Store for FailingStore {
 async fn store_failures_store_nothing(failure: fn() -> StoreError, expected: ErrorCode) -> (usize, usize) {
     let harness = Harness::start().await;
     let certificate = entry_with_token(&harness, &harness.services, "tokyo").await;
-    let store = Arc::new(FailingStore {
+    let store = Arc::new(Overridden(FailingStore {
         inner: harness.store.clone(),
         remaining: AtomicUsize::new(0),
         failure,
-    });
+    }));
     let services = Services {
         store: store.clone(),
         ..(*harness.services).clone()

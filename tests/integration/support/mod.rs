@@ -2,6 +2,7 @@
 
 pub mod deployment;
 pub mod moto;
+pub mod store_override;
 
 use std::path::PathBuf;
 
