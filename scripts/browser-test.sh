@@ -7,22 +7,27 @@
 # runs tests/browser/signin.test.mjs, which starts its own stand-in OpenID provider and a second
 # runner with --portal-config.
 #
-# Screenshots go to docs/screenshots/. Prints "N passed, N failed" as its last line.
+# Screenshots go to target/screenshots/, or to docs/screenshots/ (the reviewed ones the docs
+# show) with UPDATE_SCREENSHOTS=1. Prints "N passed, N failed" as its last line.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
+# Debian packages need root: sudo when not running as root.
+sudo_cmd=()
+if [ "$(id -u)" -ne 0 ]; then sudo_cmd=(sudo); fi
+
 if [[ ! -x /usr/bin/chromium ]] || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
     echo "==> apt-get install chromium fonts-noto-cjk"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
+    "${sudo_cmd[@]}" apt-get update -qq
+    "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null
 fi
 
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     echo "==> apt-get install nodejs npm"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+    "${sudo_cmd[@]}" apt-get update -qq
+    "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
 fi
 
 if [[ ! -d tests/browser/node_modules/playwright-core ]]; then
@@ -75,10 +80,14 @@ while [[ -z $api_url || -z $sim_url ]] || ! curl -fs -o /dev/null "$api_url/v1/m
 done
 echo "==> deptoken serve on $api_url, DEP simulator on $sim_url (pid $server_pid)"
 
-mkdir -p docs/screenshots
+screenshot_dir="$root/target/screenshots"
+if [[ ${UPDATE_SCREENSHOTS:-} == 1 ]]; then
+    screenshot_dir="$root/docs/screenshots"
+fi
+mkdir -p "$screenshot_dir"
 set +e
 (cd tests/browser && DEPTOKEN_URL="$api_url" DEPTOKEN_SIM_URL="$sim_url" DEPTOKEN_BIN="$deptoken_bin" \
-    SCREENSHOT_DIR="$root/docs/screenshots" \
+    SCREENSHOT_DIR="$screenshot_dir" \
     node --test --test-concurrency=1 --test-reporter=spec portal.test.mjs signin.test.mjs) | tee "$work/node-test.log"
 status=${PIPESTATUS[0]}
 set -e

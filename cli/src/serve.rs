@@ -193,9 +193,9 @@ fn next_steps(api: &str, sim: &str) -> String {
   2. 公開鍵証明書 (.pem) をダウンロードします / Download the public-key certificate:
      curl -s -o tokyo.pem {api}/v1/servers/tokyo/certificate
   3. シミュレーターでサーバートークンを発行します (ABM の代わり) / Get a server token from the simulator (in place of ABM):
-     curl -s -X POST --data-binary @tokyo.pem '{sim}/sim/tokens?server_name=tokyo' -o tokyo_smime.p7m
-  4. サーバートークンをアップロードします / Upload the server token:
-     curl -s -X PUT --data-binary @tokyo_smime.p7m {api}/v1/servers/tokyo/token
+     curl -s -X POST --data-binary @tokyo.pem '{sim}/sim/tokens?server_name=Tokyo%20MDM' -o tokyo_Token_smime.p7m
+  4. ABM で使った Apple アカウントを備考にしてアップロードします / Upload it, with the Apple Account used in ABM as the note:
+     curl -s -X PUT {api}/v1/servers/tokyo/token -F file=@tokyo_Token_smime.p7m -F note=abm-admin@example.com
   5. ダッシュボードで有効期限を確認します / See the expiry on the dashboard:
      curl -s {api}/v1/servers
 "#

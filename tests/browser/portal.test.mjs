@@ -3,7 +3,7 @@
 // the screenshots read well). scripts/browser-test.sh starts the server and sets:
 //   DEPTOKEN_URL      the local runner, such as http://127.0.0.1:40123
 //   DEPTOKEN_SIM_URL  its in-process DEP simulator
-//   SCREENSHOT_DIR    where the screenshots go (docs/screenshots)
+//   SCREENSHOT_DIR    where the screenshots go (target/screenshots; docs/screenshots with UPDATE_SCREENSHOTS=1)
 
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
