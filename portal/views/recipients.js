@@ -10,6 +10,7 @@ const SUBSCRIPTION_STATUS_KEYS = {
   confirmed: 'recipients.confirmed',
   pending_confirmation: 'recipients.pending',
   pending: 'recipients.pending',
+  unsubscribed: 'recipients.unsubscribed',
 };
 
 export async function renderRecipients(view) {

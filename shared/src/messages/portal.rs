@@ -390,6 +390,11 @@ pub const UI_TEXTS: &[(&str, &str, &str)] = &[
         "確認待ち（届いた確認メールのリンクを開くと通知が届くようになります）",
         "Pending confirmation (messages start once the link in the confirmation email is followed)",
     ),
+    (
+        "recipients.unsubscribed",
+        "配信停止（受信者が配信を停止したか、確認の期限が切れました。通知を受け取るには、削除してから追加し直してください）",
+        "Unsubscribed (the recipient stopped the messages or did not confirm in time, so remove the address and add it again to resume)",
+    ),
     ("recipients.remove", "削除", "Remove"),
     ("recipients.remove_label", "「{endpoint}」を削除", "Remove {endpoint}"),
     ("recipients.remove_question", "通知先「{endpoint}」を削除しますか？", "Remove the recipient {endpoint}?"),
