@@ -16,6 +16,7 @@ use deptoken_shared::token::MAX_TOKEN_FILE_BYTES;
 use serde::Serialize;
 
 use crate::AppState;
+use crate::identity::caller_of;
 
 /// An error returned to the client, rendered by [`render_errors`].
 #[derive(Debug)]
@@ -48,8 +49,10 @@ fn status_of(code: ErrorCode) -> StatusCode {
 /// Middleware rendering every error response in the error format and the caller's language.
 pub async fn render_errors(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let lang = language_of(request.headers());
+    let (parts, body) = request.into_parts();
+    let tenant = caller_of(&parts, &state.identity).map(|caller| caller.tenant);
 
-    let response = next.run(request).await;
+    let response = next.run(Request::from_parts(parts, body)).await;
 
     let (error, status) = match response.extensions().get::<AppError>() {
         Some(error) => (error.clone(), status_of(error.code)),
@@ -58,9 +61,12 @@ pub async fn render_errors(State(state): State<AppState>, request: Request, next
     };
     let allow = response.headers().get(header::ALLOW).cloned();
 
-    // NOTE: dates in error texts (such as the expiry of an expired token) are shown in the
-    // deployment's default time zone, not the tenant's, because no caller identity is read here.
-    let mut rendered = render(&error, status, lang, state.services.time_zone);
+    // Only a text with a date needs the tenant's zone, so only then are its settings read.
+    let time_zone = match (&error.detail, &tenant) {
+        (Some(ErrorDetail::ExpiredAt { .. }), Some(tenant)) => state.services.view_time_zone(tenant).await,
+        _ => state.services.time_zone,
+    };
+    let mut rendered = render(&error, status, lang, time_zone);
     if let Some(allow) = allow {
         rendered.headers_mut().insert(header::ALLOW, allow);
     }

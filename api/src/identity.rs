@@ -50,6 +50,15 @@ impl FromRequestParts<AppState> for Authenticated {
     }
 }
 
+/// Returns the request's authenticated caller, or `None` when it has none, without rejecting
+/// the request (for the error renderer, which runs whether or not a handler did).
+pub(crate) fn caller_of(parts: &Parts, identity: &IdentitySource) -> Option<Caller> {
+    match identity {
+        IdentitySource::Fixed(caller) => Some(caller.clone()),
+        IdentitySource::JwtClaims => caller_from_claims(parts),
+    }
+}
+
 fn caller_from_claims(parts: &Parts) -> Option<Caller> {
     let Some(RequestContext::ApiGatewayV2(context)) = parts.extensions.get::<RequestContext>() else {
         return None;

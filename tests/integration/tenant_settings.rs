@@ -331,3 +331,36 @@ async fn settings_api_scoped_by_caller_tenant() {
     let stored_acme = harness.store.get_settings(&admin().tenant).await.expect("read").expect("stored");
     assert_eq!(stored_acme.time_zone, chrono_tz::Europe::Berlin);
 }
+
+/// The expiry date in a `token_expired` text is shown in the caller's tenant's time zone:
+/// 2025-01-01 03:00 UTC is 1 January in Tokyo but still 31 December in Los Angeles.
+#[tokio::test]
+async fn expired_token_error_date_in_tenant_zone() {
+    let harness = Harness::start().await;
+    let caller = other_tenant_admin();
+    set_english_los_angeles(&harness.services).await;
+    harness
+        .services
+        .create_server(&caller, "la", "LA office")
+        .await
+        .expect("create the entry");
+    let certificate = harness.services.certificate(&caller, "la").await.expect("the certificate").certificate_pem;
+    let token = harness.issue_token(&certificate, &[("expires_at", "2025-01-01T03:00:00Z")]).await;
+    let app = app_as(&harness, caller);
+
+    let request = Request::builder()
+        .method(Method::PUT)
+        .uri("/v1/servers/la/token")
+        .header(header::ACCEPT_LANGUAGE, "ja")
+        .body(Body::from(token.file))
+        .expect("request");
+    let response = app.oneshot(request).await.expect("the router answers");
+
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let bytes = response.into_body().collect().await.expect("read the body").to_bytes();
+    let answer: Value = serde_json::from_slice(&bytes).expect("JSON body");
+    assert_eq!(answer["error"]["code"], "token_expired");
+    let message = answer["error"]["message"].as_str().expect("message");
+    assert!(message.contains("2024年12月31日"), "the Los Angeles date: {message}");
+    assert!(!message.contains("2025年1月1日"), "not the Tokyo date: {message}");
+}

@@ -73,7 +73,7 @@ impl Services {
     /// Returns the tenant's time zone for a view. When the settings cannot be read, it logs
     /// the error and returns the default zone, because a date shown in the default zone is
     /// better than failing a request whose write may already have succeeded.
-    pub(crate) async fn view_time_zone(&self, tenant: &TenantId) -> Tz {
+    pub async fn view_time_zone(&self, tenant: &TenantId) -> Tz {
         match self.effective_settings(tenant).await {
             Ok(settings) => settings.time_zone,
             Err(error) => {
