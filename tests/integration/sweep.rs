@@ -3,7 +3,7 @@
 //! rest, Apple's verdicts caught by `check_apple`, retries, and the local `POST /v1/sweep`.
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use axum::body::Body;
@@ -13,7 +13,10 @@ use deptoken_api::IdentitySource;
 use deptoken_embedded::SqliteStore;
 use deptoken_shared::clock::Clock;
 use deptoken_shared::model::{ServerRecord, Stage, TokenStatus};
-use deptoken_shared::ports::{Notification, Store, StoreError};
+use deptoken_shared::dep::DepError;
+use deptoken_shared::model::AccountDetails;
+use deptoken_shared::token::TokenCredentials;
+use deptoken_shared::ports::{DepApi, Notification, Store, StoreError};
 use deptoken_shared::usecases::{RetryPolicy, Services, SweepOptions, SweepRunner, UploadRequest};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
@@ -409,4 +412,83 @@ async fn lambda_router_has_no_sweep_route() {
     let (status, body) = post_sweep(app).await;
 
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+}
+
+/// A DEP API that answers like the real one after `delay`, to make Apple checks take time.
+struct SlowDep {
+    inner: Arc<dyn DepApi>,
+    delay: Duration,
+}
+
+#[async_trait]
+impl DepApi for SlowDep {
+    async fn fetch_account(&self, credentials: &TokenCredentials) -> Result<AccountDetails, DepError> {
+        tokio::time::sleep(self.delay).await;
+        self.inner.fetch_account(credentials).await
+    }
+}
+
+#[tokio::test]
+async fn sweep_past_deadline_defers_apple_checks() {
+    let harness = Harness::start().await;
+    let soon = entry_expiring_in(&harness, "soon", 45).await;
+    entry_expiring_in(&harness, "later", 200).await;
+    harness.set_sim(&soon.consumer_key, json!({"state": "superseded"})).await;
+    let options = SweepOptions {
+        apple_deadline: Some(Instant::now()),
+        ..with_apple()
+    };
+
+    let report = harness.services.sweep(&options).await.expect("sweep");
+
+    assert_eq!(report.outcomes.apple_checked, 0, "{report:?}");
+    assert_eq!(report.outcomes.apple_deferred, 2, "{report:?}");
+    assert_eq!(report.statuses.expiring, 1, "dates are still swept: {report:?}");
+    assert_eq!(stored(&harness, "soon").await.stage, Some(Stage::Days60));
+    assert_eq!(report.statuses.token_rejected, 0, "Apple was not asked: {report:?}");
+}
+
+#[tokio::test]
+async fn sweep_checks_oldest_check_first() {
+    let harness = Harness::start().await;
+    // Uploaded (and so checked) in the reverse of the listing's name order.
+    for name in ["zeta", "mid", "alpha"] {
+        entry_expiring_in(&harness, name, 200).await;
+    }
+    let checked_at = |record: &ServerRecord| record.last_checked_at.expect("checked at upload");
+    let before = [
+        checked_at(&stored(&harness, "zeta").await),
+        checked_at(&stored(&harness, "mid").await),
+        checked_at(&stored(&harness, "alpha").await),
+    ];
+    assert!(before[0] < before[1] && before[1] < before[2], "uploads checked in order: {before:?}");
+    let services = Services {
+        dep: Arc::new(SlowDep {
+            inner: harness.services.dep.clone(),
+            delay: Duration::from_secs(3),
+        }),
+        ..(*harness.services).clone()
+    };
+    // One entry at a time: the check that starts before the deadline outlasts it.
+    let options = || SweepOptions {
+        concurrency: 1,
+        apple_deadline: Some(Instant::now() + Duration::from_millis(1500)),
+        ..with_apple()
+    };
+
+    let first_run = services.sweep(&options()).await.expect("first run");
+    harness.tick();
+    let second_run = services.sweep(&options()).await.expect("second run");
+
+    assert_eq!(first_run.outcomes.apple_checked, 1, "{first_run:?}");
+    assert_eq!(first_run.outcomes.apple_deferred, 2, "{first_run:?}");
+    assert_eq!(second_run.outcomes.apple_checked, 1, "{second_run:?}");
+    let after = [
+        checked_at(&stored(&harness, "zeta").await),
+        checked_at(&stored(&harness, "mid").await),
+        checked_at(&stored(&harness, "alpha").await),
+    ];
+    assert!(after[0] > before[2], "the oldest check went first: {after:?}");
+    assert!(after[1] > after[0], "the next oldest went in the second run: {after:?}");
+    assert_eq!(after[2], before[2], "the newest check waits: {after:?}");
 }

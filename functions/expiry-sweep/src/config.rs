@@ -132,6 +132,8 @@ impl Config {
                 check_apple,
                 concurrency,
                 retry: RetryPolicy::default(),
+                // Set per invocation from Lambda's deadline.
+                apple_deadline: None,
             },
             metrics_namespace,
         })

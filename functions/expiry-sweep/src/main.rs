@@ -2,6 +2,7 @@
 //! adapters and the DEP client once, then run one sweep per scheduled invocation.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
@@ -31,7 +32,18 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let function = Arc::new(function);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let function = Arc::clone(&function);
-        async move { expiry_sweep::handle(&event.payload, &function).await }
+        async move {
+            let deadline = invocation_deadline(event.context.deadline);
+            expiry_sweep::handle_until(&event.payload, &function, Some(deadline)).await
+        }
     }))
     .await
+}
+
+/// Converts the invocation's deadline, in milliseconds since the Unix epoch, into an instant
+/// of the monotonic clock.
+fn invocation_deadline(deadline_epoch_ms: u64) -> Instant {
+    let deadline = UNIX_EPOCH + Duration::from_millis(deadline_epoch_ms);
+    let left = deadline.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
+    Instant::now() + left
 }

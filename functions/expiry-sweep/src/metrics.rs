@@ -26,6 +26,7 @@ pub fn sweep_metrics(report: &SweepReport) -> Vec<(&'static str, usize)> {
         ("SweepFailures", outcomes.failed),
         ("AppleChecks", outcomes.apple_checked),
         ("AppleCheckFailures", outcomes.apple_failed),
+        ("AppleChecksDeferred", outcomes.apple_deferred),
         ("TokensOk", statuses.ok),
         ("TokensExpiring", statuses.expiring),
         ("TokensExpired", statuses.expired),
@@ -125,6 +126,7 @@ mod tests {
                 failed: 1,
                 apple_checked: 9,
                 apple_failed: 1,
+                apple_deferred: 3,
             },
             ..SweepReport::default()
         }
@@ -153,6 +155,7 @@ mod tests {
             ("SweepFailures", 1),
             ("AppleChecks", 9),
             ("AppleCheckFailures", 1),
+            ("AppleChecksDeferred", 3),
             ("TokensOk", 5),
             ("TokensExpiring", 2),
             ("TokensExpired", 1),

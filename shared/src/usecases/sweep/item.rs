@@ -1,6 +1,8 @@
 //! One entry of the sweep: check it with Apple when asked, compute its status and stage, and
 //! write it back only when something changed, conditionally on the version read.
 
+use std::time::Instant;
+
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
@@ -31,6 +33,8 @@ pub(super) enum AppleCheck {
     Verdict,
     /// No verdict: Apple sent no usable response, or the credentials could not be opened.
     Failed,
+    /// Not asked because the run reached its Apple-check deadline first.
+    Deferred,
 }
 
 /// The result of one entry, for the batch to count.
@@ -81,10 +85,13 @@ impl Services {
             }
         };
 
-        let (checked, apple) = if options.check_apple && is_checkable(&stored, now) {
-            self.check_with_apple(&stored, now, &options.retry).await
-        } else {
+        let past_deadline = options.apple_deadline.is_some_and(|deadline| Instant::now() >= deadline);
+        let (checked, apple) = if !options.check_apple || !is_checkable(&stored, now) {
             (stored.clone(), AppleCheck::NotChecked)
+        } else if past_deadline {
+            (stored.clone(), AppleCheck::Deferred)
+        } else {
+            self.check_with_apple(&stored, now, &options.retry).await
         };
 
         let old_status = policy::status_of(&stored, now, time_zone);

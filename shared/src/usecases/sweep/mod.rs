@@ -18,6 +18,7 @@ mod schedule;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
+use std::time::Instant;
 
 use chrono_tz::Tz;
 use futures_util::StreamExt as _;
@@ -51,6 +52,11 @@ pub struct SweepOptions {
     pub concurrency: usize,
     /// Backoff of DEP calls that failed without a verdict (429, 5xx, timeouts).
     pub retry: RetryPolicy,
+    /// No Apple check starts at or after this instant: the remaining entries are swept on
+    /// their expiry dates alone and counted as `apple_deferred`, so that a sweep of more
+    /// tokens than one run can check still finishes. The entries checked longest ago go
+    /// first, so successive runs reach every token. `None` checks every entry.
+    pub apple_deadline: Option<Instant>,
 }
 
 impl Default for SweepOptions {
@@ -59,6 +65,7 @@ impl Default for SweepOptions {
             check_apple: false,
             concurrency: DEFAULT_CONCURRENCY,
             retry: RetryPolicy::default(),
+            apple_deadline: None,
         }
     }
 }
@@ -73,9 +80,14 @@ impl Services {
         let now = self.clock.now();
         tracing::info!(%now, "sweep started");
 
-        let items = self.store.list_all_servers().await.inspect_err(|error| {
+        let mut items = self.store.list_all_servers().await.inspect_err(|error| {
             tracing::error!(error = %cause_chain(error), "sweep could not list the entries");
         })?;
+        if options.check_apple {
+            // Never checked first, then the oldest check: a run that reaches its deadline
+            // leaves the most recently checked tokens for the next run.
+            items.sort_by_key(|item| item.as_ref().ok().map(|record| record.last_checked_at));
+        }
         let time_zones = self.tenant_time_zones(&items, options).await;
         let results: Vec<ItemResult> = futures_util::stream::iter(items)
             .map(|item| {
@@ -99,6 +111,7 @@ impl Services {
             failed = report.outcomes.failed,
             apple_checked = report.outcomes.apple_checked,
             apple_failed = report.outcomes.apple_failed,
+            apple_deferred = report.outcomes.apple_deferred,
             expiring = report.statuses.expiring,
             expired = report.statuses.expired,
             token_rejected = report.statuses.token_rejected,
@@ -220,6 +233,7 @@ fn collect(now: chrono::DateTime<chrono::Utc>, results: Vec<ItemResult>) -> Swee
             AppleCheck::NotChecked => {}
             AppleCheck::Verdict => report.outcomes.apple_checked += 1,
             AppleCheck::Failed => report.outcomes.apple_failed += 1,
+            AppleCheck::Deferred => report.outcomes.apple_deferred += 1,
         }
         if let Some(status) = result.status {
             report.statuses.add(status);

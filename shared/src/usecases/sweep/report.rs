@@ -50,6 +50,9 @@ pub struct OutcomeCounts {
     /// The check gave no verdict: Apple unreachable after the retries, or the stored
     /// credentials could not be opened.
     pub apple_failed: usize,
+    /// Not asked because the run reached its Apple-check deadline
+    /// ([`super::SweepOptions::apple_deadline`]); the next run asks Apple about these first.
+    pub apple_deferred: usize,
 }
 
 /// An entry, by tenant and name.
