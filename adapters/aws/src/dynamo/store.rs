@@ -160,7 +160,8 @@ impl Store for DynamoStore {
         // The entry goes last. When a step fails, the entry is still listed and a repeated
         // delete finishes the job.
         // NOTE: a history row or key that a concurrent upload writes after the queries below
-        // stays behind as an orphan. Nothing reads it without its entry.
+        // stays behind. An entry created later under the same name lists it as its own; a
+        // deletion marker that uploads respect would close this race.
         let history = self
             .query_all(PrefixQuery {
                 pk: partition_key(tenant),
