@@ -518,6 +518,8 @@ test('recipients screen lists, adds and removes', async (t) => {
   await page.getByLabel('メールアドレスまたは電話番号').fill('ops@example.com');
   await page.getByRole('button', { name: '追加', exact: true }).click();
   await page.getByRole('cell', { name: 'ops@example.com' }).or(page.getByRole('rowheader', { name: 'ops@example.com' })).first().waitFor();
+  await page.locator('#settings-time-zone').waitFor();
+  await screenshot(page, 'recipients-ja.png');
   await page.getByRole('button', { name: '「ops@example.com」を削除' }).click();
   await page.getByRole('dialog').getByRole('button', { name: '削除' }).click();
   await page.getByText('通知先「ops@example.com」を削除しました。').waitFor();
