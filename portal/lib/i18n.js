@@ -95,9 +95,14 @@ export function formatDate(instant) {
   return format(instant, { year: 'numeric', month: 'long', day: 'numeric' });
 }
 
-/** Formats an RFC 3339 instant as date and time in the tenant's zone. */
+/**
+ * Formats an RFC 3339 instant as date and time in the tenant's zone, with the zone's short
+ * name (`JST`), because a time read as the admin's own local time can be hours off.
+ */
 export function formatDateTime(instant) {
-  return format(instant, { year: 'numeric', month: 'long', day: 'numeric', hour: '2-digit', minute: '2-digit' });
+  return format(instant, {
+    year: 'numeric', month: 'long', day: 'numeric', hour: '2-digit', minute: '2-digit', timeZoneName: 'short',
+  });
 }
 
 function format(instant, options) {

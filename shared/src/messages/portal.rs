@@ -413,8 +413,8 @@ pub const UI_TEXTS: &[(&str, &str, &str)] = &[
     ("settings.title", "通知の設定", "Notification settings"),
     (
         "settings.intro",
-        "ここで設定した言語とタイムゾーンは、上の一覧のすべての通知先に届く通知に使われます。",
-        "The language and time zone set here apply to the notifications sent to every recipient listed above.",
+        "ここで設定した言語とタイムゾーンは、登録済みのすべての通知先に届く通知に使われます。タイムゾーンは、この管理画面の日付にも使われます。",
+        "The language and time zone set here apply to the notifications sent to every registered recipient. The time zone also applies to the dates in this portal.",
     ),
     ("settings.language", "通知の言語", "Notification language"),
     (
