@@ -501,7 +501,7 @@ async fn run_logged_flow() -> Option<Secrets> {
 fn lambda_aws_logs_hold_no_secret() {
     let logs = LogBuffer::default();
     let writer = logs.clone();
-    let subscriber = tracing_subscriber::registry().with(token_upload::logging::json_layer("trace", move || writer.clone()));
+    let subscriber = tracing_subscriber::registry().with(deptoken_lambda::logging::json_layer("trace", move || writer.clone()));
     let dispatch = tracing::Dispatch::new(subscriber);
     // NOTE: while only one dispatcher is registered, tracing-core 0.1.36 takes a new callsite's
     // interest from the default of the thread that reaches it first. A parallel test's thread

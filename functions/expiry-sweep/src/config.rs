@@ -14,10 +14,10 @@ use std::time::Duration;
 
 use chrono_tz::Tz;
 use deptoken_aws::AwsConfig;
+use deptoken_lambda::config::{DEP_BASE_URL_VARIABLE, DEP_TIMEOUT_VARIABLE, TIME_ZONE_VARIABLE};
 use deptoken_shared::dep::APPLE_DEP_BASE_URL;
 use deptoken_shared::policy::DEFAULT_TIME_ZONE;
 use deptoken_shared::usecases::{RetryPolicy, SweepOptions};
-use token_upload::config::{DEP_BASE_URL_VARIABLE, DEP_TIMEOUT_VARIABLE, TIME_ZONE_VARIABLE};
 
 use crate::metrics::DEFAULT_NAMESPACE;
 

@@ -16,13 +16,13 @@ use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
 use deptoken_aws::AwsAdapters;
+use deptoken_lambda::StreamDrivenNotifier;
 use deptoken_shared::clock::SystemClock;
 use deptoken_shared::dep::{DepClient, DepClientConfig, DepClientError};
 use deptoken_shared::ports::StoreError;
 use deptoken_shared::usecases::{Delivery, NotificationSettings, Services, SweepOptions, SweepReport};
 use lambda_runtime::Diagnostic;
 use serde_json::Value;
-use token_upload::StreamDrivenNotifier;
 
 pub use config::{Config, ConfigError};
 pub use metrics::EmfWriter;

@@ -4,9 +4,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use deptoken_lambda::logging;
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
-use token_upload::logging;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

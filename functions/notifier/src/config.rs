@@ -12,10 +12,10 @@
 
 use chrono_tz::Tz;
 use deptoken_aws::AwsConfig;
+pub use deptoken_lambda::config::LANG_VARIABLE;
+use deptoken_lambda::config::{TIME_ZONE_VARIABLE, parse_lang};
 use deptoken_shared::Lang;
 use deptoken_shared::policy::DEFAULT_TIME_ZONE;
-pub use token_upload::config::LANG_VARIABLE;
-use token_upload::config::{TIME_ZONE_VARIABLE, parse_lang};
 
 /// The admin portal's address, linked from e-mail bodies.
 pub const PORTAL_URL_VARIABLE: &str = "DEPTOKEN_PORTAL_URL";

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use aws_lambda_events::dynamodb::Event;
+use deptoken_lambda::logging;
 use lambda_runtime::{LambdaEvent, service_fn};
-use token_upload::logging;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {

@@ -20,28 +20,11 @@ use std::time::Duration;
 
 use chrono_tz::Tz;
 use deptoken_aws::AwsConfig;
+pub use deptoken_lambda::config::{DEP_BASE_URL_VARIABLE, DEP_TIMEOUT_VARIABLE, LANG_VARIABLE, TIME_ZONE_VARIABLE, parse_lang};
 use deptoken_shared::Lang;
 use deptoken_shared::dep::APPLE_DEP_BASE_URL;
 use deptoken_shared::policy::DEFAULT_TIME_ZONE;
 use lambda_http::http::Uri;
-
-/// Base URL of the DEP API: `https://` (or `http://` to a loopback address, for the simulator).
-pub const DEP_BASE_URL_VARIABLE: &str = "DEPTOKEN_DEP_BASE_URL";
-/// Timeout of one DEP API request, in whole seconds.
-pub const DEP_TIMEOUT_VARIABLE: &str = "DEPTOKEN_DEP_TIMEOUT_SECONDS";
-/// IANA time zone in which days left are counted, for tenants without settings of their own.
-pub const TIME_ZONE_VARIABLE: &str = "DEPTOKEN_TIME_ZONE";
-/// Language of notification texts, `ja` or `en`, for tenants without settings of their own.
-pub const LANG_VARIABLE: &str = "DEPTOKEN_NOTIFICATION_LANG";
-
-/// Parses the value of [`LANG_VARIABLE`]: `ja` or `en`, nothing else.
-pub fn parse_lang(value: &str) -> Option<Lang> {
-    match value {
-        "ja" => Some(Lang::Ja),
-        "en" => Some(Lang::En),
-        _ => None,
-    }
-}
 
 /// Timeout of one DEP request when [`DEP_TIMEOUT_VARIABLE`] is unset.
 ///

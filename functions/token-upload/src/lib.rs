@@ -6,13 +6,12 @@
 //! the handler.
 
 pub mod config;
-pub mod logging;
-pub mod notifier;
 
 use std::sync::Arc;
 
 use aws_config::SdkConfig;
 use axum::Router;
+use deptoken_lambda::StreamDrivenNotifier;
 use deptoken_api::IdentitySource;
 use deptoken_aws::{AwsAdapters, SnsSubscribers};
 use deptoken_shared::clock::SystemClock;
@@ -20,7 +19,6 @@ use deptoken_shared::dep::{DepClient, DepClientConfig, DepClientError};
 use deptoken_shared::usecases::{Delivery, NotificationSettings, Services, SubscriberDirectory};
 
 pub use config::{Config, ConfigError};
-pub use notifier::StreamDrivenNotifier;
 
 /// A cold-start failure after the configuration was read.
 #[derive(Debug, thiserror::Error)]

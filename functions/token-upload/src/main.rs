@@ -3,7 +3,7 @@
 
 use std::error::Error;
 
-use token_upload::logging;
+use deptoken_lambda::logging;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {

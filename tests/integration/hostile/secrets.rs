@@ -72,7 +72,7 @@ impl<'a> MakeWriter<'a> for Buffer {
 
 /// TRACE for every deptoken crate, DEBUG for the dependencies (hyper, reqwest, rustls, axum…).
 const LOG_FILTER: &str = "debug,deptoken_shared=trace,deptoken_api=trace,deptoken_embedded=trace,\
-                          deptoken_dep_sim=trace,deptoken_aws=trace,token_upload=trace";
+                          deptoken_dep_sim=trace,deptoken_aws=trace,deptoken_lambda=trace,token_upload=trace";
 
 /// Installs, once per test binary, a global subscriber that writes every event and span (with
 /// its fields, on open and close) into one buffer, in the plain and the JSON format, and

@@ -1,4 +1,4 @@
-//! The notifier port of the upload function, which never publishes.
+//! The notifier port of the functions that leave publishing to the notifier function.
 
 use async_trait::async_trait;
 use deptoken_shared::ports::{Notification, Notifier, NotifyError};
