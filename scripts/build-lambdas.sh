@@ -12,8 +12,8 @@
 #
 # Usage: scripts/build-lambdas.sh [--sam | --tools-only]
 # --tools-only installs cargo-lambda, ziglang and SAM into .venv and builds nothing.
-# Output: target/sam-build/<Function>/bootstrap (sam build) or target/lambda/<function>/bootstrap
-# (cargo lambda), and target/lambda-zips/<function>.zip.
+# Output: target/sam-build/<Function>/bootstrap (sam build) or <cargo target dir>/lambda/<function>/bootstrap
+# (cargo lambda; target/ unless CARGO_TARGET_DIR is set), and target/lambda-zips/<function>.zip.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -78,8 +78,10 @@ if ((${#present[@]} == 0)); then
     exit 1
 fi
 
+# cargo lambda writes into CARGO_TARGET_DIR when it is set (relative to the repository root).
+cargo_target_dir=${CARGO_TARGET_DIR:-target}
 # "cold" when the target directory holds no release build for Lambda's target yet, as in CI.
-if [ -d target/x86_64-unknown-linux-gnu/release ]; then
+if [ -d "$cargo_target_dir/x86_64-unknown-linux-gnu/release" ]; then
     start_state=warm
 else
     start_state=cold
@@ -116,7 +118,7 @@ else
         built_with="cargo lambda build (${missing[*]} had no binary)"
     fi
     for function in "${present[@]}"; do
-        binaries[$function]="target/lambda/$function/bootstrap"
+        binaries[$function]="$cargo_target_dir/lambda/$function/bootstrap"
     done
 fi
 build_seconds=$((SECONDS - started))
