@@ -7,7 +7,7 @@ use deptoken_shared::model::{KeyRecord, ServerRecord, TenantSettings, UploadReco
 use deptoken_shared::ports::{Store, StoreError};
 
 use super::items::{self, Order, decode, decode_key, decode_server, decode_settings, encode};
-use super::keys::{self, ItemKind, KEY_PREFIX};
+use super::keys::{self, ItemKey, ItemKind, KEY_PREFIX};
 use super::{SqliteStore, in_transaction};
 
 #[async_trait]
@@ -155,32 +155,8 @@ impl Store for SqliteStore {
 
     async fn put_key(&self, key: &KeyRecord, expected_version: Option<u64>) -> Result<(), StoreError> {
         let item_key = keys::key_key(&key.tenant, &key.key_id);
-        let body = encode(key)?;
-        let version = key.version;
-
-        match expected_version {
-            None => {
-                self.run(move |connection| {
-                    if items::insert_new(connection, &item_key, ItemKind::Key, version, &body)? {
-                        Ok(())
-                    } else {
-                        Err(StoreError::AlreadyExists)
-                    }
-                })
-                .await
-            }
-            Some(expected) => {
-                require_next_version(version, expected)?;
-                self.run(move |connection| {
-                    if items::update_versioned(connection, &item_key, expected, &body)? {
-                        Ok(())
-                    } else {
-                        Err(StoreError::Conflict)
-                    }
-                })
-                .await
-            }
-        }
+        self.put_versioned(item_key, ItemKind::Key, key.version, encode(key)?, expected_version)
+            .await
     }
 
     async fn list_all_servers(&self) -> Result<Vec<Result<ServerRecord, StoreError>>, StoreError> {
@@ -195,13 +171,27 @@ impl Store for SqliteStore {
 
     async fn put_settings(&self, settings: &TenantSettings, expected_version: Option<u64>) -> Result<(), StoreError> {
         let item_key = keys::settings_key(&settings.tenant);
-        let body = encode(settings)?;
-        let version = settings.version;
+        self.put_versioned(item_key, ItemKind::Settings, settings.version, encode(settings)?, expected_version)
+            .await
+    }
+}
 
+impl SqliteStore {
+    /// Writes a key or settings item: a new item when `expected_version` is `None`
+    /// (`AlreadyExists` if one is stored), else a replacement of that version (`Conflict` if
+    /// another is stored).
+    async fn put_versioned(
+        &self,
+        item_key: ItemKey,
+        kind: ItemKind,
+        version: u64,
+        body: String,
+        expected_version: Option<u64>,
+    ) -> Result<(), StoreError> {
         match expected_version {
             None => {
                 self.run(move |connection| {
-                    if items::insert_new(connection, &item_key, ItemKind::Settings, version, &body)? {
+                    if items::insert_new(connection, &item_key, kind, version, &body)? {
                         Ok(())
                     } else {
                         Err(StoreError::AlreadyExists)
