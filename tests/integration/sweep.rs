@@ -414,7 +414,7 @@ async fn lambda_router_has_no_sweep_route() {
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 }
 
-/// A DEP API that answers like the real one after `delay`, to make Apple checks take time.
+/// A DEP API that returns what the real one returns, after `delay`, to make Apple checks take time.
 struct SlowDep {
     inner: Arc<dyn DepApi>,
     delay: Duration,
@@ -461,7 +461,8 @@ async fn sweep_checks_oldest_check_first() {
         checked_at(&stored(&harness, "mid").await),
         checked_at(&stored(&harness, "alpha").await),
     ];
-    assert!(before[0] < before[1] && before[1] < before[2], "uploads checked in order: {before:?}");
+    assert!(before[0] < before[1], "uploads checked in order: {before:?}");
+    assert!(before[1] < before[2], "uploads checked in order: {before:?}");
     let services = Services {
         dep: Arc::new(SlowDep {
             inner: harness.services.dep.clone(),

@@ -14,9 +14,9 @@ use std::time::Duration;
 
 use chrono_tz::Tz;
 use deptoken_aws::AwsConfig;
-use deptoken_lambda::config::{DEP_BASE_URL_VARIABLE, DEP_TIMEOUT_VARIABLE, TIME_ZONE_VARIABLE};
+pub use deptoken_lambda::config::ConfigError;
+use deptoken_lambda::config::{DEP_BASE_URL_VARIABLE, DEP_TIMEOUT_VARIABLE, TIME_ZONE_VARIABLE, time_zone_setting};
 use deptoken_shared::dep::APPLE_DEP_BASE_URL;
-use deptoken_shared::policy::DEFAULT_TIME_ZONE;
 use deptoken_shared::usecases::{RetryPolicy, SweepOptions};
 
 use crate::metrics::DEFAULT_NAMESPACE;
@@ -35,15 +35,6 @@ pub const MAX_CONCURRENCY: usize = 64;
 /// Timeout of one DEP request when [`DEP_TIMEOUT_VARIABLE`] is unset. The sweep retries a
 /// request that timed out, so one request need not wait long.
 pub const DEFAULT_DEP_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// A missing or invalid environment variable. Each message names the variable to fix.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ConfigError {
-    #[error(transparent)]
-    Aws(#[from] deptoken_aws::ConfigError),
-    #[error("environment variable {variable} is invalid: {reason}")]
-    Invalid { variable: &'static str, reason: String },
-}
 
 /// The sweep function's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,12 +86,7 @@ impl Config {
             },
         };
 
-        let time_zone = match value_of(TIME_ZONE_VARIABLE) {
-            None => DEFAULT_TIME_ZONE,
-            Some(value) => value.parse::<Tz>().map_err(|_| {
-                invalid(TIME_ZONE_VARIABLE, format!("expected an IANA time zone name such as Asia/Tokyo, got {value:?}"))
-            })?,
-        };
+        let time_zone = time_zone_setting(value_of(TIME_ZONE_VARIABLE))?;
 
         let check_apple = match value_of(CHECK_APPLE_VARIABLE).as_deref() {
             None | Some("true") => true,

@@ -13,21 +13,12 @@
 use chrono_tz::Tz;
 use deptoken_aws::AwsConfig;
 pub use deptoken_lambda::config::LANG_VARIABLE;
-use deptoken_lambda::config::{TIME_ZONE_VARIABLE, parse_lang};
+pub use deptoken_lambda::config::ConfigError;
+use deptoken_lambda::config::{TIME_ZONE_VARIABLE, lang_setting, time_zone_setting};
 use deptoken_shared::Lang;
-use deptoken_shared::policy::DEFAULT_TIME_ZONE;
 
 /// The admin portal's address, linked from e-mail bodies.
 pub const PORTAL_URL_VARIABLE: &str = "DEPTOKEN_PORTAL_URL";
-
-/// A missing or invalid environment variable. Each message names the variable to fix.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ConfigError {
-    #[error(transparent)]
-    Aws(#[from] deptoken_aws::ConfigError),
-    #[error("environment variable {variable} is invalid: {reason}")]
-    Invalid { variable: &'static str, reason: String },
-}
 
 /// The notifier function's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,21 +46,9 @@ impl Config {
         let topic_arn = deptoken_aws::sns::topic_arn_from_lookup(&lookup)?;
         let value_of = |name: &str| lookup(name).map(|value| value.trim().to_owned()).filter(|value| !value.is_empty());
 
-        let time_zone = match value_of(TIME_ZONE_VARIABLE) {
-            None => DEFAULT_TIME_ZONE,
-            Some(value) => value.parse::<Tz>().map_err(|_| ConfigError::Invalid {
-                variable: TIME_ZONE_VARIABLE,
-                reason: format!("expected an IANA time zone name such as Asia/Tokyo, got {value:?}"),
-            })?,
-        };
+        let time_zone = time_zone_setting(value_of(TIME_ZONE_VARIABLE))?;
 
-        let lang = match value_of(LANG_VARIABLE) {
-            Some(value) => parse_lang(&value).ok_or_else(|| ConfigError::Invalid {
-                variable: LANG_VARIABLE,
-                reason: format!("expected ja or en, got {value:?}"),
-            })?,
-            None => Lang::Ja,
-        };
+        let lang = lang_setting(value_of(LANG_VARIABLE))?;
 
         let portal_url = value_of(PORTAL_URL_VARIABLE);
         if let Some(url) = &portal_url

@@ -20,10 +20,12 @@ use std::time::Duration;
 
 use chrono_tz::Tz;
 use deptoken_aws::AwsConfig;
-pub use deptoken_lambda::config::{DEP_BASE_URL_VARIABLE, DEP_TIMEOUT_VARIABLE, LANG_VARIABLE, TIME_ZONE_VARIABLE, parse_lang};
+pub use deptoken_lambda::config::{
+    ConfigError, DEP_BASE_URL_VARIABLE, DEP_TIMEOUT_VARIABLE, LANG_VARIABLE, TIME_ZONE_VARIABLE, parse_lang,
+};
+use deptoken_lambda::config::{lang_setting, time_zone_setting};
 use deptoken_shared::Lang;
 use deptoken_shared::dep::APPLE_DEP_BASE_URL;
-use deptoken_shared::policy::DEFAULT_TIME_ZONE;
 use lambda_http::http::Uri;
 
 /// Timeout of one DEP request when [`DEP_TIMEOUT_VARIABLE`] is unset.
@@ -35,15 +37,6 @@ pub const DEFAULT_DEP_TIMEOUT: Duration = Duration::from_secs(8);
 
 /// Timeout of establishing one TCP and TLS connection to the DEP API.
 pub const DEP_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// A missing or invalid environment variable. Each message names the variable to fix.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ConfigError {
-    #[error(transparent)]
-    Aws(#[from] deptoken_aws::ConfigError),
-    #[error("environment variable {variable} is invalid: {reason}")]
-    Invalid { variable: &'static str, reason: String },
-}
 
 /// The function's settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,21 +85,9 @@ impl Config {
             None => DEFAULT_DEP_TIMEOUT,
         };
 
-        let time_zone = match value_of(TIME_ZONE_VARIABLE) {
-            Some(value) => value.parse::<Tz>().map_err(|_| ConfigError::Invalid {
-                variable: TIME_ZONE_VARIABLE,
-                reason: format!("expected an IANA time zone name such as Asia/Tokyo, got {value:?}"),
-            })?,
-            None => DEFAULT_TIME_ZONE,
-        };
+        let time_zone = time_zone_setting(value_of(TIME_ZONE_VARIABLE))?;
 
-        let lang = match value_of(LANG_VARIABLE) {
-            Some(value) => parse_lang(&value).ok_or_else(|| ConfigError::Invalid {
-                variable: LANG_VARIABLE,
-                reason: format!("expected ja or en, got {value:?}"),
-            })?,
-            None => Lang::Ja,
-        };
+        let lang = lang_setting(value_of(LANG_VARIABLE))?;
 
         Ok(Self {
             aws,
@@ -239,7 +220,7 @@ mod tests {
     fn config_blank_optional_means_default() {
         let config = config_of(&[(TIME_ZONE_VARIABLE, " "), (DEP_BASE_URL_VARIABLE, "")]).expect("valid configuration");
 
-        assert_eq!(config.time_zone, DEFAULT_TIME_ZONE);
+        assert_eq!(config.time_zone, deptoken_shared::policy::DEFAULT_TIME_ZONE);
         assert_eq!(config.dep_base_url, APPLE_DEP_BASE_URL);
     }
 

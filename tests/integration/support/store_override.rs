@@ -12,7 +12,7 @@ use deptoken_shared::ports::{Store, StoreError};
 /// the implementing test type overrides it. [`Overridden`] makes such a type a [`Store`].
 #[async_trait]
 pub trait StoreOverride: Send + Sync {
-    /// The real store that receives every call the test does not override.
+    /// Returns the real store that receives every call the test does not override.
     fn inner(&self) -> &dyn Store;
 
     async fn get_server(&self, tenant: &TenantId, name: &ServerName) -> Result<Option<ServerRecord>, StoreError> {
