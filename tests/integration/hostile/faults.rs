@@ -584,14 +584,19 @@ async fn faults_aws_conflicts_and_kms_failures() {
     assert_eq!(survived, injected);
 }
 
-/// Counts the messages moto's SNS accepted for `topic_arn`, from moto's state dump.
+/// Counts the messages moto's SNS accepted for `topic_arn`, from moto's state dump. The dump
+/// can fail while other suites change moto's state at the same time, so it is read again.
 async fn sns_sent_count(endpoint: &str, topic_arn: &str) -> usize {
-    let state: serde_json::Value = reqwest::get(format!("{endpoint}/moto-api/data.json"))
-        .await
-        .expect("reach moto")
-        .json()
-        .await
-        .expect("moto state JSON");
+    let mut state = None;
+    for _ in 0..20 {
+        let response = reqwest::get(format!("{endpoint}/moto-api/data.json")).await.expect("reach moto");
+        if let Ok(value) = response.json::<serde_json::Value>().await {
+            state = Some(value);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let state = state.expect("moto returned its state as JSON within 20 attempts");
     let topics = state["sns"]["Topic"]
         .as_array()
         .cloned()
